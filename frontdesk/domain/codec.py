@@ -1,0 +1,155 @@
+"""Turns domain dataclasses into plain JSON values and back, validating as it goes."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import types
+import typing
+from datetime import UTC, date, datetime
+from functools import cache
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class DecodeError(ValueError):
+    """A value does not fit the type it should have; the message names the field."""
+
+
+def encode(value: Any) -> Any:
+    """A dataclass (or any supported value) as JSON-compatible data."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: encode(getattr(value, f.name)) for f in _fields(type(value))}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not allowed in the domain")
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (tuple, list, frozenset, set)):
+        items = [encode(v) for v in value]
+        return sorted(items) if isinstance(value, (frozenset, set)) else items
+    if isinstance(value, dict):
+        return {str(k): encode(v) for k, v in value.items()}
+    return value
+
+
+@cache
+def _fields(cls: type) -> tuple[dataclasses.Field[Any], ...]:
+    return dataclasses.fields(cls)
+
+
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def decode(cls: type[T], data: Any, where: str = "") -> T:
+    """Build `cls` from JSON data; unknown keys are refused, missing ones use defaults."""
+    return typing.cast(T, _decode(cls, data, where or cls.__name__))
+
+
+def _decode(tp: Any, data: Any, where: str) -> Any:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        if data is None and type(None) in args:
+            return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _decode(arg, data, where)
+            except DecodeError as exc:
+                errors.append(str(exc))
+        raise DecodeError(errors[0] if len(errors) == 1 else f"{where}: invalid value {data!r}")
+    if origin is typing.Literal:
+        if data not in typing.get_args(tp):
+            raise DecodeError(f"{where}: must be one of {list(typing.get_args(tp))}")
+        return data
+    if origin in (tuple, frozenset, list):
+        if not isinstance(data, list):
+            raise DecodeError(f"{where}: expected a list")
+        args = typing.get_args(tp)
+        item_tp = args[0] if args else Any
+        items = [_decode(item_tp, v, f"{where}[{i}]") for i, v in enumerate(data)]
+        return origin(items)
+    if origin is dict:
+        if not isinstance(data, dict):
+            raise DecodeError(f"{where}: expected an object")
+        _, val_tp = typing.get_args(tp)
+        return {str(k): _decode(val_tp, v, f"{where}.{k}") for k, v in data.items()}
+    if tp is Any:
+        return data
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        return _decode_dataclass(tp, data, where)
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        try:
+            return tp(data)
+        except ValueError:
+            raise DecodeError(
+                f"{where}: must be one of {[m.value for m in tp]}, not {data!r}"
+            ) from None
+    if tp is bool:
+        if not isinstance(data, bool):
+            raise DecodeError(f"{where}: expected true or false")
+        return data
+    if tp is int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            raise DecodeError(f"{where}: expected a whole number")
+        return data
+    if tp is float:
+        if isinstance(data, bool) or not isinstance(data, (int, float)):
+            raise DecodeError(f"{where}: expected a number")
+        return float(data)
+    if tp is str:
+        if not isinstance(data, str):
+            raise DecodeError(f"{where}: expected text")
+        return data
+    if tp is datetime:
+        return parse_datetime(data, where)
+    if tp is date:
+        if not isinstance(data, str):
+            raise DecodeError(f"{where}: expected a date YYYY-MM-DD")
+        try:
+            return date.fromisoformat(data)
+        except ValueError:
+            raise DecodeError(f"{where}: expected a date YYYY-MM-DD, not {data!r}") from None
+    raise DecodeError(f"{where}: unsupported type {tp!r}")
+
+
+def parse_datetime(data: Any, where: str = "value") -> datetime:
+    """An ISO 8601 time with an offset (a trailing Z is UTC), as an aware datetime."""
+    if not isinstance(data, str):
+        raise DecodeError(f"{where}: expected an ISO 8601 time")
+    try:
+        value = datetime.fromisoformat(data.replace("Z", "+00:00"))
+    except ValueError:
+        raise DecodeError(f"{where}: expected an ISO 8601 time, not {data!r}") from None
+    if value.tzinfo is None:
+        raise DecodeError(f"{where}: the time {data!r} needs a UTC offset")
+    return value.astimezone(UTC)
+
+
+def _decode_dataclass(cls: type, data: Any, where: str) -> Any:
+    if not isinstance(data, dict):
+        raise DecodeError(f"{where}: expected an object")
+    hints = _hints(cls)
+    names = {f.name for f in _fields(cls)}
+    unknown = set(data) - names
+    if unknown:
+        raise DecodeError(f"{where}: unknown field(s) {sorted(unknown)}")
+    kwargs = {}
+    for f in _fields(cls):
+        if f.name in data:
+            kwargs[f.name] = _decode(hints[f.name], data[f.name], f"{where}.{f.name}")
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise DecodeError(f"{where}: missing field {f.name!r}")
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise DecodeError(f"{where}: {exc}") from None

@@ -1,0 +1,107 @@
+"""A small studio in memory, for tests of the rules: build it, then run commands on it."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from frontdesk.domain import Context, Result, execute
+from frontdesk.domain.codec import encode
+from frontdesk.domain.model import (
+    ClassType,
+    Entitlement,
+    EntitlementKind,
+    Location,
+    Member,
+    Plan,
+    Policy,
+    Role,
+    Session,
+    StaffMember,
+)
+from frontdesk.domain.state import MemoryState
+
+_counter = itertools.count(1)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass
+class Studio:
+    """A location, staff of every role, a class type, plans; commands applied to `state`."""
+
+    tz: str = "Asia/Shanghai"
+    policy: Policy = field(default_factory=Policy)
+    now: datetime = datetime(2026, 12, 3, 1, 0, tzinfo=UTC)
+    state: MemoryState = field(default_factory=MemoryState)
+
+    def __post_init__(self) -> None:
+        self.location = Location(new_id(), "Main", self.tz)
+        self.class_type = ClassType(new_id(), "Yoga")
+        self.staff = {
+            role: StaffMember(new_id(), f"{role.value} person", role, (self.location.id,))
+            for role in Role
+        }
+        self.pack = Plan(new_id(), "10 classes", EntitlementKind.PACK, 80000, 10, 90)
+        self.drop_in = Plan(new_id(), "Drop-in", EntitlementKind.DROP_IN, 10000, 1, 1)
+        self.monthly = Plan(new_id(), "Monthly", EntitlementKind.MEMBERSHIP, 50000, 0, 30)
+        self.state.apply(
+            [self.location, self.class_type, *self.staff.values(), self.pack, self.drop_in,
+             self.monthly]
+        )
+
+    def ctx(self, role: Role = Role.FRONT_DESK, *, replay: bool = False,
+            now: datetime | None = None) -> Context:
+        return Context(now or self.now, self.staff[role], self.location.id, self.policy, replay)
+
+    def run(self, name: str, role: Role = Role.FRONT_DESK, *, replay: bool = False,
+            now: datetime | None = None, command_id: str | None = None, **args: Any) -> Result:
+        """Run a command as it would arrive over the wire, and store its changes."""
+        result = execute(
+            name, 1, encode(args), command_id or new_id(), self.ctx(role, replay=replay, now=now),
+            self.state,
+        )
+        self.state.apply(result.changes)
+        return result
+
+    def session(self, start: datetime | None = None, capacity: int = 10, minutes: int = 60,
+                waitlist: int = 5, coach: StaffMember | None = None) -> Session:
+        start = start or self.now + timedelta(hours=2)
+        session = Session(
+            id=new_id(), location_id=self.location.id, class_type_id=self.class_type.id,
+            class_name="Yoga", start=start, end=start + timedelta(minutes=minutes),
+            capacity=capacity, waitlist_size=waitlist,
+            coach_id=(coach or self.staff[Role.COACH]).id,
+        )
+        self.state.apply([session])
+        return session
+
+    def member(self, name: str | None = None, *, credits: int = 10,
+               until: date | None = date(2027, 3, 1), kind: EntitlementKind = EntitlementKind.PACK,
+               waiver: bool = True, **fields: Any) -> Member:
+        member = Member(
+            id=new_id(), name=name or f"Member {next(_counter)}",
+            waiver_signed_at=self.now if waiver else None, **fields,
+        )
+        self.state.apply([member])
+        if credits or kind is EntitlementKind.MEMBERSHIP:
+            self.entitlement(member, credits=credits, until=until, kind=kind)
+        return member
+
+    def entitlement(self, member: Member, *, credits: int = 10, until: date | None = None,
+                    kind: EntitlementKind = EntitlementKind.PACK, **fields: Any) -> Entitlement:
+        ent = Entitlement(
+            id=new_id(), member_id=member.id, kind=kind, name=kind.value,
+            valid_from=date(2026, 1, 1), valid_until=until, credits_total=credits,
+            balance=credits, **fields,
+        )
+        self.state.apply([ent])
+        return ent
+
+    def get(self, cls: type, entity_id: str) -> Any:
+        return self.state.get(cls, entity_id)
