@@ -9,11 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
+from frontdesk.domain.clock import local_date
 from frontdesk.domain.codec import DecodeError, decode, encode
+from frontdesk.domain.model import Booking, ScanRecord, Session, kind_of
 from frontdesk.domain.outcome import Notice, Outcome, Status
 
 T = TypeVar("T")
@@ -46,8 +49,10 @@ __all__ = [
     "TokenPair",
     "from_json",
     "parse_partition",
+    "partition_for",
     "schedule_partition",
     "to_json",
+    "window_days",
 ]
 
 
@@ -89,6 +94,38 @@ def parse_partition(name: str) -> tuple[str, str | None, date | None]:
     except ValueError:
         raise ValueError(f"unknown partition {name!r}") from None
     return "schedule", match.group(1).lower(), day
+
+
+def partition_for(
+    entity: object,
+    timezone_of: Callable[[str], str],
+    session_of: Callable[[str], Session | None],
+) -> str | None:
+    """The partition an entity belongs to; None for cloud-only kinds (ledger, audit).
+
+    `timezone_of` maps a location id to its IANA zone; `session_of` finds a session
+    (a booking lives in its session's partition). Raises LookupError when a booking's
+    session is unknown.
+    """
+    kind = kind_of(entity)
+    if kind in CLOUD_ONLY_KINDS:
+        return None
+    if kind in CATALOGUE_KINDS:
+        return CATALOGUE
+    if kind in MEMBER_KINDS:
+        return MEMBERS
+    if isinstance(entity, Booking):
+        session = session_of(entity.session_id)
+        if session is None:
+            raise LookupError(f"booking {entity.id} names unknown session {entity.session_id}")
+        entity = session
+    if isinstance(entity, Session):
+        tz = timezone_of(entity.location_id)
+        return schedule_partition(entity.location_id, local_date(entity.start, tz))
+    if isinstance(entity, ScanRecord):
+        tz = timezone_of(entity.location_id)
+        return schedule_partition(entity.location_id, local_date(entity.at, tz))
+    raise ValueError(f"no partition for {kind}")
 
 
 def window_days(today: date, back: int = 7, ahead: int = 14) -> list[date]:
