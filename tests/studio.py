@@ -11,14 +11,18 @@ from typing import Any
 from frontdesk.domain import Context, Result, execute
 from frontdesk.domain.codec import encode
 from frontdesk.domain.model import (
+    AuditEntry,
+    Booking,
     ClassType,
     Entitlement,
     EntitlementKind,
+    LedgerEntry,
     Location,
     Member,
     Plan,
     Policy,
     Role,
+    Sale,
     Session,
     StaffMember,
 )
@@ -39,6 +43,8 @@ class Studio:
     policy: Policy = field(default_factory=Policy)
     now: datetime = datetime(2026, 12, 3, 1, 0, tzinfo=UTC)
     state: MemoryState = field(default_factory=MemoryState)
+    #: Balances seeded by `entitlement()` without a grant in the ledger, by entitlement id.
+    opening: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.location = Location(new_id(), "Main", self.tz)
@@ -94,14 +100,52 @@ class Studio:
         return member
 
     def entitlement(self, member: Member, *, credits: int = 10, until: date | None = None,
-                    kind: EntitlementKind = EntitlementKind.PACK, **fields: Any) -> Entitlement:
+                    kind: EntitlementKind = EntitlementKind.PACK,
+                    valid_from: date = date(2026, 1, 1), **fields: Any) -> Entitlement:
         ent = Entitlement(
             id=new_id(), member_id=member.id, kind=kind, name=kind.value,
-            valid_from=date(2026, 1, 1), valid_until=until, credits_total=credits,
+            valid_from=valid_from, valid_until=until, credits_total=credits,
             balance=credits, **fields,
         )
         self.state.apply([ent])
+        self.opening[ent.id] = credits
         return ent
 
     def get(self, cls: type, entity_id: str) -> Any:
         return self.state.get(cls, entity_id)
+
+    # -- reading back, for assertions ----------------------------------------------------
+    def booking(self, booking_id: str) -> Booking:
+        found = self.state.get(Booking, booking_id)
+        assert found is not None, f"no booking {booking_id}"
+        return found
+
+    def balance(self, ent: Entitlement | str) -> int:
+        found = self.state.get(Entitlement, ent if isinstance(ent, str) else ent.id)
+        assert found is not None
+        return found.balance
+
+    def bookings(self, session: Session) -> list[Booking]:
+        return self.state.find(Booking, "session_id", session.id)
+
+    def entitlements(self, member: Member) -> list[Entitlement]:
+        return self.state.find(Entitlement, "member_id", member.id)
+
+    def ledger(self, ent: Entitlement | None = None) -> list[LedgerEntry]:
+        if ent is None:
+            return self.state.all(LedgerEntry)
+        return self.state.find(LedgerEntry, "entitlement_id", ent.id)
+
+    def sales(self, member: Member | None = None) -> list[Sale]:
+        if member is None:
+            return self.state.all(Sale)
+        return self.state.find(Sale, "member_id", member.id)
+
+    def audits(self, action: str | None = None) -> list[AuditEntry]:
+        return [a for a in self.state.all(AuditEntry) if action is None or a.action == action]
+
+    def ledger_balance(self, ent: Entitlement | str) -> int:
+        """What the ledger says an entitlement holds: its seeded balance plus every delta."""
+        ent_id = ent if isinstance(ent, str) else ent.id
+        deltas = self.state.find(LedgerEntry, "entitlement_id", ent_id)
+        return self.opening.get(ent_id, 0) + sum(e.delta for e in deltas)
