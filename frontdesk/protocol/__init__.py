@@ -164,6 +164,10 @@ class RefreshRequest:
 class DeviceRequest:
     name: str
     location_id: str
+    # The desk's durable local id: registering the same desk again (a new sign-in after
+    # its token was lost) returns the same device and client id, so its outbox sequence
+    # carries on without a gap. A revoked device is not revived.
+    desk_id: str | None = None
 
 
 @dataclass(frozen=True)
