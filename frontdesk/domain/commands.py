@@ -110,10 +110,15 @@ def _charge(uow: UnitOfWork, booking: Booking, ent: Entitlement, session: Sessio
 
 
 def _return_charge(uow: UnitOfWork, booking: Booking, reason: str) -> Booking:
+    """Give the booking's charge back; the booking is then paid by no pass at all.
+
+    Forgetting the entitlement matters: a no-show whose credit came back and who then
+    arrives late must pay again at check-in, not attend for free.
+    """
     if booking.charged and booking.entitlement_id:
         ent = uow.require(Entitlement, booking.entitlement_id, "entitlement")
         uow.move_credit(ent, booking.charged, reason, booking)
-    return evolve(booking, charged=0)
+    return evolve(booking, charged=0, entitlement_id=None)
 
 
 def _require_override(uow: UnitOfWork, reason: str) -> None:
@@ -253,6 +258,16 @@ class CheckIn:
         _coach_limit(uow, session)
         replay = uow.ctx.replay
         when = self.at or uow.now
+        booking = _current_booking(uow, session.id, member.id)
+        if booking is not None and booking.status is BookingStatus.CHECKED_IN:
+            # Before any time or override check: repeating a check-in is always harmless.
+            uow.subject_id = booking.id
+            uow.data.update(
+                booking_id=booking.id,
+                code="already_checked_in",
+                message=f"{member.name} is already checked in.",
+            )
+            return
         if self.override:
             _require_override(uow, self.reason)
         if self.at is not None:
@@ -274,15 +289,8 @@ class CheckIn:
                 raise Refused(
                     "outside_checkin_window", text, "Choose another class, or backdate it."
                 )
-        booking = _current_booking(uow, session.id, member.id)
-        if booking is not None and booking.status is BookingStatus.CHECKED_IN:
-            uow.subject_id = booking.id
-            uow.data.update(
-                booking_id=booking.id,
-                code="already_checked_in",
-                message=f"{member.name} is already checked in.",
-            )
-            return
+            else:
+                uow.audit("override_checkin_window", session.id, self.reason, member.id)
         needs_spot = booking is None or booking.status is not BookingStatus.BOOKED
         over = False
         bookings = uow.state.find(Booking, "session_id", session.id)
