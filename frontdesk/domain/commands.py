@@ -943,6 +943,14 @@ class Refund:
         sale = uow.require(Sale, self.sale_id, "sale")
         uow.subject_id = sale.id
         _require_override(uow, self.reason)
+        if not sale.paid:
+            # Refunding money that never came in would unbalance the till and leave the
+            # sale unpaid (an alert for ever) on a pass that no longer exists.
+            raise Refused(
+                "not_paid",
+                "Only a paid sale can be refunded.",
+                "Mark it paid first, then refund it.",
+            )
         left = sale.amount_cents - sale.refunded_cents
         if not 0 < self.amount_cents <= left:
             raise Refused("invalid_value", f"A refund must be between 0.01 and {left / 100:.2f}.")
