@@ -40,8 +40,9 @@ class Desk:
         with self.replica.read() as conn:
             return self.replica._business_time(now, self.replica.clock_offset(conn))
 
-    def act(self, name: str, staff_id: str, now: datetime, **args: Any) -> Recorded:
-        return self.replica.record(name, args, staff_id=staff_id, now=now)
+    def act(self, command: str, staff_id: str, now: datetime, /, **args: Any) -> Recorded:
+        """Record a staff action (positional-only names leave `name=` free for arguments)."""
+        return self.replica.record(command, args, staff_id=staff_id, now=now)
 
     def check_in(
         self, code: str, staff_id: str, now: datetime, session_id: str | None = None

@@ -79,6 +79,7 @@ attention = Table(
     Column("created_at", String, nullable=False),
     Column("resolved_at", String),
     Column("resolution", Text),
+    Column("resolved_by", String),
 )
 
 cursors = Table(

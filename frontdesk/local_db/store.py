@@ -471,6 +471,18 @@ class Replica:
             conn.exec_driver_sql("DELETE FROM member_fts")
             conn.exec_driver_sql("DELETE FROM cursors")
 
+    def resolve_attention(
+        self, command_id: str, resolution: str, staff_id: str, now: datetime
+    ) -> bool:
+        """Mark an attention item handled; False when it was already resolved or unknown."""
+        with self.write() as conn:
+            result = conn.exec_driver_sql(
+                "UPDATE attention SET resolved_at = ?, resolution = ?, resolved_by = ? "
+                "WHERE command_id = ? AND resolved_at IS NULL",
+                (encode(now), resolution, staff_id, command_id),
+            )
+            return bool(result.rowcount)
+
     def cursors(self) -> dict[str, str | None]:
         with self.read() as conn:
             return {
