@@ -1,0 +1,748 @@
+"""One tenant's rows inside one transaction: the domain's StateReader, the feed, accounts.
+
+Every tenant-owned query goes through `TenantStore._mine`, so tenant scoping lives in
+one place (PostgreSQL's row-level security confines the same rows a second time).
+Writes take feed positions from the tenant's counter row, which the writer holds
+locked until commit: positions are handed out in commit order and no pull can skip a
+change that commits late.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import typing
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+
+from frontdesk.domain.clock import local_date
+from frontdesk.domain.codec import decode, encode
+from frontdesk.domain.model import KIND_OF, KINDS, Booking, Location, ScanRecord, Session, Tenant
+from frontdesk.protocol import (
+    CATALOGUE,
+    CATALOGUE_KINDS,
+    CLOUD_ONLY_KINDS,
+    MEMBER_KINDS,
+    MEMBERS,
+    SCHEDULE_KINDS,
+    schedule_partition,
+)
+
+from .db import utc
+from .schema import (
+    TENANT_TABLES,
+    applied_commands,
+    client_states,
+    devices,
+    entities,
+    feed_counters,
+    login_attempts,
+    refresh_tokens,
+    service_keys,
+    staff_credentials,
+    tenants,
+    tombstones,
+)
+
+T = TypeVar("T")
+
+#: Entity fields copied into indexed columns, for `find` and for row locks.
+REF_COLUMNS = ("session_id", "member_id", "entitlement_id", "card_code")
+_BULK_CHUNK = 5000
+
+assert not (CATALOGUE_KINDS | MEMBER_KINDS | SCHEDULE_KINDS | CLOUD_ONLY_KINDS) ^ set(KINDS), (
+    "every entity kind needs a partition rule"
+)
+
+
+class UnknownTenant(LookupError):
+    pass
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def entity_json(entity: object) -> str:
+    return dumps(encode(entity))
+
+
+# --- tenants (the one table without a tenant column) -------------------------------------
+
+
+@dataclass(frozen=True)
+class TenantRow:
+    id: str
+    slug: str
+
+
+def find_tenant(conn: Connection, slug: str) -> TenantRow | None:
+    row = conn.execute(
+        sa.select(tenants.c.id, tenants.c.slug).where(tenants.c.slug == slug)
+    ).first()
+    return TenantRow(row.id, row.slug) if row else None
+
+
+def tenant_by_id(conn: Connection, tenant_id: str) -> TenantRow | None:
+    row = conn.execute(
+        sa.select(tenants.c.id, tenants.c.slug).where(tenants.c.id == tenant_id)
+    ).first()
+    return TenantRow(row.id, row.slug) if row else None
+
+
+def insert_tenant(conn: Connection, tenant_id: str, slug: str, now: datetime) -> None:
+    conn.execute(sa.insert(tenants).values(id=tenant_id, slug=slug, created_at=now))
+
+
+def delete_tenant_row(conn: Connection, tenant_id: str) -> None:
+    conn.execute(sa.delete(tenants).where(tenants.c.id == tenant_id))
+
+
+# --- login attempts and service keys (not tenant data) ----------------------------------
+
+
+def record_login_attempt(
+    conn: Connection, tenant: str, username: str, address: str, at: datetime, ok: bool
+) -> None:
+    conn.execute(
+        sa.insert(login_attempts).values(
+            tenant=tenant[:64], username=username[:100], address=address[:64], at=at, succeeded=ok
+        )
+    )
+
+
+def failed_logins_since(
+    conn: Connection, tenant: str, since: datetime, *, username: str | None = None,
+    address: str | None = None,
+) -> tuple[int, datetime | None]:
+    """Failed attempts since `since` for a user or an address: (count, oldest)."""
+    query = sa.select(sa.func.count(), sa.func.min(login_attempts.c.at)).where(
+        login_attempts.c.tenant == tenant[:64],
+        login_attempts.c.at >= since,
+        login_attempts.c.succeeded.is_(False),
+    )
+    if username is not None:
+        query = query.where(login_attempts.c.username == username[:100])
+    if address is not None:
+        query = query.where(login_attempts.c.address == address[:64])
+    count, oldest = conn.execute(query).one()
+    return int(count), utc(oldest)
+
+
+def service_key(conn: Connection, name: str) -> str:
+    """A random secret shared by every worker, made on first use."""
+    found = conn.execute(sa.select(service_keys.c.value).where(service_keys.c.name == name))
+    value = found.scalar()
+    if value is not None:
+        return str(value)
+    value = secrets.token_urlsafe(48)
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    new_key = dialect_insert(service_keys).values(name=name, value=value)
+    conn.execute(new_key.on_conflict_do_nothing())
+    stored = conn.execute(sa.select(service_keys.c.value).where(service_keys.c.name == name))
+    return str(stored.scalar_one())
+
+
+def all_feed_positions(conn: Connection) -> dict[str, int]:
+    """Every tenant's feed position (SQLite's live poller; PostgreSQL uses NOTIFY)."""
+    rows = conn.execute(sa.select(feed_counters.c.tenant_id, feed_counters.c.position))
+    return {row.tenant_id: int(row.position) for row in rows}
+
+
+# --- records -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Device:
+    id: str
+    client_id: str
+    name: str
+    location_id: str
+    staff_id: str
+    revoked_at: datetime | None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+@dataclass(frozen=True)
+class RefreshRecord:
+    token_hash: str
+    staff_id: str
+    device_id: str | None
+    expires_at: datetime
+    replaced_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AppliedCommand:
+    seq: int
+    command_id: str
+    content_hash: str
+    outcome: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FeedRow:
+    """One change in a partition: the row's JSON text, or None for a tombstone."""
+
+    kind: str
+    id: str
+    data: str | None
+    position: int
+
+
+class TenantStore:
+    """One tenant inside one open transaction. Not shared between threads."""
+
+    def __init__(self, conn: Connection, tenant_id: str) -> None:
+        self.conn = conn
+        self.tenant_id = tenant_id
+        self.is_postgres = conn.dialect.name == "postgresql"
+        self._cache: dict[tuple[type, str], object | None] = {}
+        self._partition: dict[tuple[str, str], str | None] = {}  # stored partition
+        self._stored: set[tuple[str, str]] = set()  # rows known to exist
+        self._found: dict[tuple[type, str, str], set[str]] = {}
+        self._locked: set[str] = set()
+        self._feed_locked = False
+
+    def _mine(self, table: sa.Table) -> sa.ColumnElement[bool]:
+        """The tenant condition every query on a tenant table carries."""
+        return table.c.tenant_id == self.tenant_id
+
+    def forget(self) -> None:
+        """Drop cached reads (after a savepoint rolled back)."""
+        self._cache.clear()
+        self._partition.clear()
+        self._stored.clear()
+        self._found.clear()
+
+    # --- StateReader ---------------------------------------------------------------------
+
+    def get(self, cls: type[T], entity_id: str) -> T | None:
+        key = (cls, entity_id)
+        if key not in self._cache:
+            kind = KIND_OF[cls]
+            row = self.conn.execute(
+                sa.select(entities.c.data, entities.c.partition).where(
+                    self._mine(entities), entities.c.kind == kind, entities.c.id == entity_id
+                )
+            ).first()
+            self._remember(cls, entity_id, row)
+        return typing.cast("T | None", self._cache[key])
+
+    def find(self, cls: type[T], field: str, value: str) -> list[T]:
+        key = (cls, field, value)
+        if key not in self._found:
+            kind = KIND_OF[cls]
+            if field not in REF_COLUMNS:
+                return [e for e in self.all(cls) if getattr(e, field) == value]
+            rows = self.conn.execute(
+                sa.select(entities.c.id, entities.c.data, entities.c.partition).where(
+                    self._mine(entities), entities.c.kind == kind, entities.c[field] == value
+                )
+            )
+            ids: set[str] = set()
+            for row in rows:
+                if (cls, row.id) not in self._cache:
+                    self._remember(cls, row.id, row)
+                current = self._cache[(cls, row.id)]
+                if current is not None and getattr(current, field) == value:
+                    ids.add(row.id)
+            self._found[key] = ids
+        found = self._found[key]
+        return [typing.cast(T, self._cache[(cls, i)]) for i in sorted(found)]
+
+    def all(self, cls: type[T]) -> list[T]:
+        rows = self.conn.execute(
+            sa.select(entities.c.data).where(self._mine(entities), entities.c.kind == KIND_OF[cls])
+        )
+        out = [decode(cls, json.loads(row.data)) for row in rows]
+        return sorted(out, key=lambda e: e.id)  # type: ignore[attr-defined]
+
+    def _remember(self, cls: type, entity_id: str, row: Any) -> None:
+        kind = KIND_OF[cls]
+        if row is None:
+            self._cache[(cls, entity_id)] = None
+            return
+        self._cache[(cls, entity_id)] = decode(cls, json.loads(row.data))
+        self._partition[(kind, entity_id)] = row.partition
+        self._stored.add((kind, entity_id))
+
+    # --- locks -------------------------------------------------------------------------
+
+    def lock_feed(self) -> int:
+        """Take the tenant's feed lock (held to commit); returns the current position."""
+        query = sa.select(feed_counters.c.position).where(self._mine(feed_counters))
+        if self.is_postgres:
+            query = query.with_for_update()
+        position = self.conn.execute(query).scalar()
+        if position is None:
+            raise UnknownTenant(self.tenant_id)
+        self._feed_locked = True
+        return int(position)
+
+    def lock_rows(self, ids: Iterable[str], member_ids: Iterable[str] = ()) -> None:
+        """Lock the named rows, and the entitlements of the named members, FOR UPDATE.
+
+        Where capacity and credits are decided these rows must not change under us.
+        SQLite already holds the database write lock (BEGIN IMMEDIATE).
+        """
+        if not self.is_postgres:
+            return
+        wanted = sorted(set(ids) - self._locked)
+        members = sorted({m for m in member_ids if f"m:{m}" not in self._locked})
+        if wanted:
+            self.conn.execute(
+                sa.select(entities.c.id)
+                .where(self._mine(entities), entities.c.id.in_(wanted))
+                .order_by(entities.c.kind, entities.c.id)
+                .with_for_update()
+            ).all()
+            self._locked.update(wanted)
+        if members:
+            self.conn.execute(
+                sa.select(entities.c.id)
+                .where(
+                    self._mine(entities),
+                    entities.c.kind == "entitlement",
+                    entities.c.member_id.in_(members),
+                )
+                .order_by(entities.c.id)
+                .with_for_update()
+            ).all()
+            self._locked.update(f"m:{m}" for m in members)
+
+    # --- writing -----------------------------------------------------------------------
+
+    def feed_state(self) -> tuple[int, int]:
+        """(position, epoch) of the tenant's feed."""
+        row = self.conn.execute(
+            sa.select(feed_counters.c.position, feed_counters.c.epoch).where(
+                self._mine(feed_counters)
+            )
+        ).first()
+        if row is None:
+            raise UnknownTenant(self.tenant_id)
+        return int(row.position), int(row.epoch)
+
+    def _take_positions(self, count: int) -> int:
+        """Reserve `count` positions; returns the first. The feed lock is held to commit."""
+        if not self._feed_locked:
+            self.lock_feed()
+        last = self.conn.execute(
+            sa.update(feed_counters)
+            .where(self._mine(feed_counters))
+            .values(position=feed_counters.c.position + count)
+            .returning(feed_counters.c.position)
+        ).scalar()
+        if last is None:
+            raise UnknownTenant(self.tenant_id)
+        return int(last) - count + 1
+
+    def partition_of(self, entity: object) -> str | None:
+        kind = KIND_OF[type(entity)]
+        if kind in CATALOGUE_KINDS:
+            return CATALOGUE
+        if kind in MEMBER_KINDS:
+            return MEMBERS
+        if isinstance(entity, Session):
+            return schedule_partition(entity.location_id, self._local_day(entity.location_id,
+                                                                          entity.start))
+        if isinstance(entity, Booking):
+            session = self.get(Session, entity.session_id)
+            return self.partition_of(session) if session is not None else None
+        if isinstance(entity, ScanRecord):
+            return schedule_partition(entity.location_id,
+                                      self._local_day(entity.location_id, entity.at))
+        return None
+
+    def _local_day(self, location_id: str, moment: datetime) -> Any:
+        location = self.get(Location, location_id)
+        return local_date(moment, location.timezone if location else "UTC")
+
+    def _load_partitions(self, keys: Sequence[tuple[str, str]]) -> None:
+        missing = [k for k in keys if k not in self._partition and k not in self._stored]
+        by_kind: dict[str, list[str]] = {}
+        for kind, entity_id in missing:
+            by_kind.setdefault(kind, []).append(entity_id)
+        for kind, ids in by_kind.items():
+            for start in range(0, len(ids), 500):
+                rows = self.conn.execute(
+                    sa.select(entities.c.id, entities.c.partition).where(
+                        self._mine(entities),
+                        entities.c.kind == kind,
+                        entities.c.id.in_(ids[start : start + 500]),
+                    )
+                )
+                for row in rows:
+                    self._partition[(kind, row.id)] = row.partition
+                    self._stored.add((kind, row.id))
+
+    def write(self, changed: Sequence[object]) -> int:
+        """Store new entity values with fresh feed positions; returns the last position.
+
+        A row whose partition changes leaves a tombstone in the one it left; a session
+        that moves day takes its bookings along. Bookings are written after sessions so
+        their partition follows the session's new value.
+        """
+        if not changed:
+            return self.feed_state()[0]
+        ordered = sorted(changed, key=lambda e: isinstance(e, Booking))
+        keys = [(KIND_OF[type(e)], e.id) for e in ordered]  # type: ignore[attr-defined]
+        self._load_partitions(keys)
+        plan: list[tuple[object, str | None, str | None, bool]] = []  # entity, new, old, exists
+        seen: set[tuple[str, str]] = set()
+        queue = list(ordered)
+        while queue:
+            entity = queue.pop(0)
+            key = (KIND_OF[type(entity)], entity.id)  # type: ignore[attr-defined]
+            if key in seen:
+                continue
+            seen.add(key)
+            exists = key in self._stored
+            old = self._partition.get(key)
+            self._put_cache(entity)
+            new = self.partition_of(entity)
+            plan.append((entity, new, old, exists))
+            if isinstance(entity, Session) and exists and old != new:
+                followers = self.find(Booking, "session_id", entity.id)
+                self._load_partitions([("booking", b.id) for b in followers])
+                queue.extend(b for b in followers if ("booking", b.id) not in seen)
+        moves = sum(1 for _, new, old, exists in plan if exists and old is not None and old != new)
+        position = self._take_positions(len(plan) + moves)
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        stones: list[dict[str, Any]] = []
+        unstone: list[tuple[str, str, str]] = []
+        for entity, new, old, exists in plan:
+            kind = KIND_OF[type(entity)]
+            if exists and old is not None and old != new:
+                stones.append(
+                    {"tenant_id": self.tenant_id, "partition": old, "kind": kind,
+                     "id": entity.id, "position": position}  # type: ignore[attr-defined]
+                )
+                position += 1
+            if exists and old != new and new is not None:
+                unstone.append((new, kind, entity.id))  # type: ignore[attr-defined]
+            row = self._row(entity, new, position)
+            (updates if exists else inserts).append(row)
+            self._partition[(kind, row["id"])] = new
+            self._stored.add((kind, row["id"]))
+            position += 1
+        if inserts:
+            self.conn.execute(sa.insert(entities), inserts)
+        if updates:
+            self.conn.execute(self._update_statement(), [
+                {f"b_{k}": v for k, v in row.items()} for row in updates
+            ])
+        for partition, kind, entity_id in unstone:
+            self.conn.execute(
+                sa.delete(tombstones).where(
+                    self._mine(tombstones), tombstones.c.partition == partition,
+                    tombstones.c.kind == kind, tombstones.c.id == entity_id,
+                )
+            )
+        for stone in stones:
+            self.conn.execute(
+                sa.delete(tombstones).where(
+                    self._mine(tombstones), tombstones.c.partition == stone["partition"],
+                    tombstones.c.kind == stone["kind"], tombstones.c.id == stone["id"],
+                )
+            )
+            self.conn.execute(sa.insert(tombstones).values(**stone))
+        return position - 1
+
+    def bulk_insert(self, new: Sequence[object]) -> int:
+        """Insert entities known to be new (seeding), in large batches; last position."""
+        if not new:
+            return self.feed_state()[0]
+        for entity in new:
+            self._put_cache(entity)
+        position = self._take_positions(len(new))
+        for start in range(0, len(new), _BULK_CHUNK):
+            rows = []
+            for entity in new[start : start + _BULK_CHUNK]:
+                rows.append(self._row(entity, self.partition_of(entity), position))
+                position += 1
+            self.conn.execute(sa.insert(entities), rows)
+        self.forget()
+        return position - 1
+
+    def _row(self, entity: object, partition: str | None, position: int) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "tenant_id": self.tenant_id,
+            "kind": KIND_OF[type(entity)],
+            "id": entity.id,  # type: ignore[attr-defined]
+            "data": entity_json(entity),
+            "partition": partition,
+            "position": position,
+        }
+        for column in REF_COLUMNS:
+            row[column] = getattr(entity, column, None)
+        return row
+
+    @staticmethod
+    def _update_statement() -> sa.Update:
+        return (
+            sa.update(entities)
+            .where(
+                entities.c.tenant_id == sa.bindparam("b_tenant_id"),
+                entities.c.kind == sa.bindparam("b_kind"),
+                entities.c.id == sa.bindparam("b_id"),
+            )
+            .values(
+                {
+                    name: sa.bindparam(f"b_{name}")
+                    for name in ("data", "partition", "position", *REF_COLUMNS)
+                }
+            )
+        )
+
+    def _put_cache(self, entity: object) -> None:
+        cls = type(entity)
+        entity_id: str = entity.id  # type: ignore[attr-defined]
+        previous = self._cache.get((cls, entity_id))
+        self._cache[(cls, entity_id)] = entity
+        for column in REF_COLUMNS:
+            if not hasattr(entity, column):
+                continue
+            if previous is not None:
+                before = self._found.get((cls, column, getattr(previous, column)))
+                if before is not None:
+                    before.discard(entity_id)
+            after = self._found.get((cls, column, getattr(entity, column)))
+            if after is not None:
+                after.add(entity_id)
+
+    # --- the feed ------------------------------------------------------------------------
+
+    def feed(
+        self, partition: str, after: int, limit: int, *, tombstones_too: bool
+    ) -> list[FeedRow]:
+        """Changes in a partition after a position, in position order, at most `limit`."""
+        rows = [
+            FeedRow(r.kind, r.id, r.data, int(r.position))
+            for r in self.conn.execute(
+                sa.select(entities.c.kind, entities.c.id, entities.c.data, entities.c.position)
+                .where(
+                    self._mine(entities),
+                    entities.c.partition == partition,
+                    entities.c.position > after,
+                )
+                .order_by(entities.c.position)
+                .limit(limit)
+            )
+        ]
+        if tombstones_too:
+            rows.extend(
+                FeedRow(r.kind, r.id, None, int(r.position))
+                for r in self.conn.execute(
+                    sa.select(tombstones.c.kind, tombstones.c.id, tombstones.c.position)
+                    .where(
+                        self._mine(tombstones),
+                        tombstones.c.partition == partition,
+                        tombstones.c.position > after,
+                    )
+                    .order_by(tombstones.c.position)
+                    .limit(limit)
+                )
+            )
+            rows.sort(key=lambda r: r.position)
+        return rows[:limit]
+
+    # --- tenant life -------------------------------------------------------------------
+
+    def create_feed(self) -> None:
+        self.conn.execute(
+            sa.insert(feed_counters).values(
+                tenant_id=self.tenant_id, position=0, epoch=secrets.randbelow(2**31 - 1) + 1
+            )
+        )
+
+    def delete_everything(self) -> None:
+        for table in TENANT_TABLES:
+            self.conn.execute(sa.delete(table).where(self._mine(table)))
+        self.forget()
+
+    def tenant(self) -> Tenant:
+        found = self.get(Tenant, self.tenant_id)
+        if found is None:
+            raise UnknownTenant(self.tenant_id)
+        return found
+
+    # --- staff credentials ---------------------------------------------------------------
+
+    def credentials(self, username: str) -> tuple[str, str] | None:
+        """(staff id, password hash) for a username."""
+        row = self.conn.execute(
+            sa.select(staff_credentials.c.staff_id, staff_credentials.c.password_hash).where(
+                self._mine(staff_credentials), staff_credentials.c.username == username
+            )
+        ).first()
+        return (row.staff_id, row.password_hash) if row else None
+
+    def usernames(self) -> dict[str, str]:
+        """staff id -> username."""
+        rows = self.conn.execute(
+            sa.select(staff_credentials.c.staff_id, staff_credentials.c.username).where(
+                self._mine(staff_credentials)
+            )
+        )
+        return {row.staff_id: row.username for row in rows}
+
+    def set_credentials(self, staff_id: str, username: str, password_hash: str | None) -> None:
+        """Set a username (and the password hash, when given) for a staff member."""
+        where = (self._mine(staff_credentials), staff_credentials.c.staff_id == staff_id)
+        exists = self.conn.execute(sa.select(staff_credentials.c.staff_id).where(*where)).first()
+        values: dict[str, Any] = {"username": username}
+        if password_hash is not None:
+            values["password_hash"] = password_hash
+        if exists:
+            self.conn.execute(sa.update(staff_credentials).where(*where).values(**values))
+        else:
+            self.conn.execute(
+                sa.insert(staff_credentials).values(
+                    tenant_id=self.tenant_id, staff_id=staff_id,
+                    password_hash=password_hash or "!", **{"username": username},
+                )
+            )
+
+    # --- devices and refresh tokens ------------------------------------------------------
+
+    def add_device(self, device: Device, now: datetime) -> None:
+        self.conn.execute(
+            sa.insert(devices).values(
+                tenant_id=self.tenant_id, id=device.id, client_id=device.client_id,
+                name=device.name, location_id=device.location_id, staff_id=device.staff_id,
+                created_at=now, revoked_at=None,
+            )
+        )
+
+    def device(self, device_id: str) -> Device | None:
+        row = self.conn.execute(
+            sa.select(devices).where(self._mine(devices), devices.c.id == device_id)
+        ).first()
+        if row is None:
+            return None
+        return Device(row.id, row.client_id, row.name, row.location_id, row.staff_id,
+                      utc(row.revoked_at))
+
+    def revoke_device(self, device_id: str, now: datetime) -> bool:
+        result = self.conn.execute(
+            sa.update(devices)
+            .where(self._mine(devices), devices.c.id == device_id, devices.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        self.conn.execute(
+            sa.delete(refresh_tokens).where(
+                self._mine(refresh_tokens), refresh_tokens.c.device_id == device_id
+            )
+        )
+        return bool(result.rowcount)
+
+    def add_refresh(self, record: RefreshRecord, now: datetime) -> None:
+        self.conn.execute(
+            sa.insert(refresh_tokens).values(
+                tenant_id=self.tenant_id, token_hash=record.token_hash, staff_id=record.staff_id,
+                device_id=record.device_id, created_at=now, expires_at=record.expires_at,
+                replaced_at=None,
+            )
+        )
+
+    def refresh_record(self, token_hash: str, *, lock: bool = False) -> RefreshRecord | None:
+        query = sa.select(refresh_tokens).where(
+            self._mine(refresh_tokens), refresh_tokens.c.token_hash == token_hash
+        )
+        if lock and self.is_postgres:
+            query = query.with_for_update()
+        row = self.conn.execute(query).first()
+        if row is None:
+            return None
+        expires = utc(row.expires_at)
+        assert expires is not None
+        return RefreshRecord(row.token_hash, row.staff_id, row.device_id, expires,
+                             utc(row.replaced_at))
+
+    def mark_replaced(self, token_hash: str, now: datetime) -> None:
+        self.conn.execute(
+            sa.update(refresh_tokens)
+            .where(
+                self._mine(refresh_tokens),
+                refresh_tokens.c.token_hash == token_hash,
+                refresh_tokens.c.replaced_at.is_(None),
+            )
+            .values(replaced_at=now)
+        )
+
+    def drop_expired_refresh(self, now: datetime) -> None:
+        self.conn.execute(
+            sa.delete(refresh_tokens).where(
+                self._mine(refresh_tokens), refresh_tokens.c.expires_at < now
+            )
+        )
+
+    # --- exactly-once state ------------------------------------------------------------
+
+    def last_seq(self, client_id: str) -> int:
+        """The client's last applied sequence (0 for a new client), its row locked."""
+        query = sa.select(client_states.c.last_seq).where(
+            self._mine(client_states), client_states.c.client_id == client_id
+        )
+        if self.is_postgres:
+            query = query.with_for_update()
+        found = self.conn.execute(query).scalar()
+        if found is None:
+            self.conn.execute(
+                sa.insert(client_states).values(
+                    tenant_id=self.tenant_id, client_id=client_id, last_seq=0
+                )
+            )
+            return 0
+        return int(found)
+
+    def set_last_seq(self, client_id: str, seq: int) -> None:
+        self.conn.execute(
+            sa.update(client_states)
+            .where(self._mine(client_states), client_states.c.client_id == client_id)
+            .values(last_seq=seq)
+        )
+
+    def applied(self, client_id: str, seqs: Sequence[int]) -> dict[int, AppliedCommand]:
+        out: dict[int, AppliedCommand] = {}
+        for start in range(0, len(seqs), 500):
+            rows = self.conn.execute(
+                sa.select(
+                    applied_commands.c.seq, applied_commands.c.command_id,
+                    applied_commands.c.content_hash, applied_commands.c.outcome,
+                ).where(
+                    self._mine(applied_commands),
+                    applied_commands.c.client_id == client_id,
+                    applied_commands.c.seq.in_(list(seqs[start : start + 500])),
+                )
+            )
+            for row in rows:
+                out[int(row.seq)] = AppliedCommand(
+                    int(row.seq), row.command_id, row.content_hash, json.loads(row.outcome)
+                )
+        return out
+
+    def record_applied(
+        self, client_id: str, seq: int, command_id: str, content_hash: str,
+        outcome: dict[str, Any], feed_position: int, now: datetime,
+    ) -> None:
+        self.conn.execute(
+            sa.insert(applied_commands).values(
+                tenant_id=self.tenant_id, client_id=client_id, seq=seq, command_id=command_id,
+                content_hash=content_hash, outcome=dumps(outcome), feed_position=feed_position,
+                applied_at=now,
+            )
+        )
