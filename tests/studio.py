@@ -65,13 +65,14 @@ class Studio:
             now: datetime | None = None) -> Context:
         return Context(now or self.now, self.staff[role], self.location.id, self.policy, replay)
 
-    def run(self, name: str, role: Role = Role.FRONT_DESK, *, replay: bool = False,
+    def run(self, command: str, role: Role = Role.FRONT_DESK, /, *, replay: bool = False,
             now: datetime | None = None, command_id: str | None = None, **args: Any) -> Result:
-        """Run a command as it would arrive over the wire, and store its changes."""
-        result = execute(
-            name, 1, encode(args), command_id or new_id(), self.ctx(role, replay=replay, now=now),
-            self.state,
-        )
+        """Run a command as it would arrive over the wire, and store its changes.
+
+        `command` and `role` are positional-only, so `name=` can be a command argument.
+        """
+        ctx = self.ctx(role, replay=replay, now=now)
+        result = execute(command, 1, encode(args), command_id or new_id(), ctx, self.state)
         self.state.apply(result.changes)
         return result
 

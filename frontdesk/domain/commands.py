@@ -723,6 +723,14 @@ class MergeMembers:
             return
         if gone.status is not MemberStatus.ACTIVE:
             raise Refused("member_inactive", f"{gone.name} is {gone.status.value}.")
+        if keep.id == gone.id:
+            # keep_id was itself merged into merge_id: going on would cancel every booking
+            # of the member as a "duplicate" and leave a record merged into itself.
+            raise Refused(
+                "invalid_value",
+                f"{keep.name} already holds that record; there is nothing to merge.",
+            )
+        freed: list[str] = []
         for booking in uow.state.find(Booking, "member_id", gone.id):
             moved = evolve(booking, member_id=keep.id)
             twin = _current_booking(uow, booking.session_id, keep.id)
@@ -736,8 +744,12 @@ class MergeMembers:
                     booking, twin = twin, booking
                     moved = evolve(booking, member_id=keep.id)
                     uow.put(evolve(twin, member_id=keep.id))
+                if moved.status in HOLDS_SPOT:
+                    freed.append(moved.session_id)
                 moved = evolve(
-                    _return_charge(uow, moved, "merge_duplicate"), status=BookingStatus.CANCELLED
+                    _return_charge(uow, moved, "merge_duplicate"),
+                    status=BookingStatus.CANCELLED,
+                    waitlist_position=None,
                 )
             uow.put(moved)
         for cls in (Entitlement, Sale, Feedback, LedgerEntry):
@@ -753,6 +765,9 @@ class MergeMembers:
         uow.put(evolve(keep, notes=notes, waiver_signed_at=waiver, **filled))
         uow.put(evolve(gone, status=MemberStatus.MERGED, merged_into=keep.id, card_code=""))
         uow.audit("merge_members", keep.id, detail=f"merged {gone.id}")
+        promoted = [m for session_id in freed for m in promote_waitlist(uow, session_id)]
+        if promoted:
+            uow.data["promoted"] = ",".join(promoted)
         uow.subject_id = keep.id
 
 
@@ -770,15 +785,34 @@ class AnonymiseMember:
         if member.status is MemberStatus.ANONYMISED:
             uow.data["code"] = "already_anonymised"
             return
-        uow.put(
-            Member(
-                id=member.id,
-                name="Anonymised member",
-                status=MemberStatus.ANONYMISED,
-                created_at=member.created_at,
-            )
-        )
-        uow.audit("anonymise_member", member.id, self.reason)
+        uow.put(_erased(member, MemberStatus.ANONYMISED))
+        # Records merged into this member still hold the same person's data.
+        merged = _merged_into(uow, member.id)
+        for old in merged:
+            uow.put(_erased(old, MemberStatus.MERGED))
+        uow.audit("anonymise_member", member.id, self.reason, f"{len(merged)} merged records")
+
+
+def _erased(member: Member, status: MemberStatus) -> Member:
+    return Member(
+        id=member.id,
+        name="Anonymised member",
+        status=status,
+        merged_into=member.merged_into,
+        created_at=member.created_at,
+    )
+
+
+def _merged_into(uow: UnitOfWork, member_id: str) -> list[Member]:
+    """Every record merged into a member, directly or through earlier merges."""
+    found: dict[str, Member] = {}
+    todo = [member_id]
+    while todo:
+        for old in uow.state.find(Member, "merged_into", todo.pop()):
+            if old.id not in found and old.id != member_id:
+                found[old.id] = old
+                todo.append(old.id)
+    return list(found.values())
 
 
 # --- sales and entitlements -----------------------------------------------------------

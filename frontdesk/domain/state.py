@@ -33,6 +33,7 @@ INDEXED: frozenset[tuple[type, str]] = frozenset(
         (Sale, "member_id"),
         (Feedback, "member_id"),
         (Member, "card_code"),
+        (Member, "merged_into"),  # anonymising a member erases the records merged into it
     }
 )
 
