@@ -573,6 +573,13 @@ class ChangeCapacity:
         session = _scheduled(uow.session(self.session_id))
         if self.capacity < 0:
             raise Refused("invalid_value", "Capacity cannot be negative.")
+        held = spots_taken(uow.state.find(Booking, "session_id", session.id))
+        if self.capacity < held:
+            raise Refused(
+                "capacity_below_booked",
+                f"{held} places are already taken in {session.class_name}.",
+                "Cancel or move people first, then lower the capacity.",
+            )
         uow.put(evolve(session, capacity=self.capacity))
         uow.subject_id = session.id
         uow.audit("change_capacity", session.id, detail=f"{session.capacity}->{self.capacity}")

@@ -501,3 +501,17 @@ def test_cancel_session_twice_refunds_once(studio: Studio) -> None:
     assert again.changes == []
     assert studio.balance(studio.entitlements(member)[0]) == 4
 
+
+
+def test_capacity_cannot_drop_below_the_places_already_held(studio: Studio) -> None:
+    """Shrinking a class under its bookings would overbook it silently."""
+    session = studio.session(start=studio.now + 2 * DAY, capacity=3)
+    for _ in range(2):
+        _book(studio, studio.member(), session)
+
+    result = rejected(studio.run("change_capacity", Role.MANAGER, session_id=session.id,
+                                 capacity=1), "capacity_below_booked")
+
+    assert "2" in result.outcome.message
+    applied(studio.run("change_capacity", Role.MANAGER, session_id=session.id, capacity=2))
+    assert studio.get(Session, session.id).capacity == 2
