@@ -169,7 +169,8 @@ def _engine(args: argparse.Namespace, replica: Any) -> Any:
     from frontdesk.sync import NotSignedIn, SyncEngine
 
     try:
-        return SyncEngine.for_replica(replica, Path(args.data_dir), now=desk_now)
+        timeout = float(os.environ.get("FRONTDESK_HTTP_TIMEOUT_S", "15"))
+        return SyncEngine.for_replica(replica, Path(args.data_dir), timeout=timeout, now=desk_now)
     except NotSignedIn as exc:
         raise Fail(EXIT_SIGNED_OUT, f"{exc} Run `frontdesk login`.") from exc
 

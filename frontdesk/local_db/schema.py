@@ -61,6 +61,7 @@ outbox = Table(
     Column("feed_position", Integer),
     Column("partitions", Text, nullable=False),  # JSON list the effects touch
     Column("effects", Text, nullable=False),  # JSON list of [kind, data]
+    Column("local_code", String, nullable=False, server_default="ok"),  # the desk's answer
     Index("ix_outbox_state", "state", "seq"),
 )
 

@@ -227,6 +227,7 @@ class Replica:
                     state="pending",
                     partitions=json.dumps(partitions),
                     effects=_effects_json(result.changes),
+                    local_code=result.outcome.code,
                 )
             )
             self._layer(conn, reader, seq, result.changes)
@@ -290,7 +291,7 @@ class Replica:
         with self.write() as conn:
             for outcome in outcomes:
                 row = conn.exec_driver_sql(
-                    "SELECT name, state FROM outbox WHERE seq = ? AND command_id = ?",
+                    "SELECT name, state, local_code FROM outbox WHERE seq = ? AND command_id = ?",
                     (outcome.seq, outcome.command_id),
                 ).first()
                 if row is None or row.state != "pending":
@@ -309,6 +310,10 @@ class Replica:
                 rebuild = rebuild or rejected
                 if outcome.status is not Status.APPLIED:
                     _add_attention(conn, row.name, outcome, now)
+                elif outcome.code != row.local_code:
+                    # The desk said one thing (booked) and the cloud another (waitlisted):
+                    # staff told someone the wrong thing, so it needs their attention.
+                    _add_attention(conn, row.name, outcome, now, "changed")
             rebuild = self._settle(conn) or rebuild
             if rebuild:
                 self._rebuild_overlay(conn)
@@ -512,7 +517,9 @@ def _effects_from_json(raw: str) -> list[object]:
     return [decode(KINDS[kind], data) for kind, data in json.loads(raw)]
 
 
-def _add_attention(conn: Connection, name: str, outcome: CommandOutcome, now: datetime) -> None:
+def _add_attention(
+    conn: Connection, name: str, outcome: CommandOutcome, now: datetime, status: str = ""
+) -> None:
     conn.exec_driver_sql(
         "INSERT OR IGNORE INTO attention (command_id, seq, name, status, code, message, fix, "
         "warnings, subject_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -520,7 +527,7 @@ def _add_attention(conn: Connection, name: str, outcome: CommandOutcome, now: da
             outcome.command_id,
             outcome.seq,
             name,
-            outcome.status.value,
+            status or outcome.status.value,
             outcome.code,
             outcome.message,
             outcome.fix,

@@ -173,14 +173,21 @@ class SyncEngine:
         self._lock = asyncio.Lock()
 
     @classmethod
-    def for_replica(cls, replica: Replica, data_dir: Path, **kwargs: object) -> SyncEngine:
+    def for_replica(
+        cls,
+        replica: Replica,
+        data_dir: Path,
+        *,
+        timeout: float = 15.0,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> SyncEngine:
         """The engine of a signed-in desk; NotSignedIn when it has no usable token."""
         server = replica.meta("server_url")
         desk_id = replica.meta("desk_id") or ""
         store = open_store(replica.meta("credential_storage"), desk_id, data_dir)
         if not server or store.load() is None:
             raise NotSignedIn("This desk is not signed in.")
-        return cls(replica, CloudClient(server), store, **kwargs)  # type: ignore[arg-type]
+        return cls(replica, CloudClient(server, timeout=timeout), store, now=now)
 
     # -- events ---------------------------------------------------------------------
     def subscribe(self, listener: Callable[[str, object], None]) -> None:
