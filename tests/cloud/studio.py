@@ -58,6 +58,7 @@ class Backend:
 
 
 PASSWORD = "correct-horse-battery"
+SIGNING_KEY = "test-signing-key-of-at-least-32-bytes"
 _names = itertools.count(1)
 
 
@@ -161,7 +162,7 @@ class CloudStudio:
 
 
 def settings_for(backend: Backend, clock: Clock, **overrides: Any) -> Settings:
-    return Settings(database_url=backend.url, secret_key="test-signing-key-of-at-least-32-bytes", clock=clock,
+    return Settings(database_url=backend.url, secret_key=SIGNING_KEY, clock=clock,
                     live_poll_seconds=0.05, **overrides)
 
 
