@@ -112,16 +112,22 @@ class Studio:
         self.opening[ent.id] = credits
         return ent
 
-    def get(self, cls: type, entity_id: str) -> Any:
-        return self.state.get(cls, entity_id)
+    def get(self, cls: type, entity_id: str | None) -> Any:
+        """The stored entity, which must exist."""
+        assert entity_id is not None, f"no {cls.__name__} id"
+        found = self.state.get(cls, entity_id)
+        assert found is not None, f"no {cls.__name__} {entity_id}"
+        return found
 
     # -- reading back, for assertions ----------------------------------------------------
-    def booking(self, booking_id: str) -> Booking:
+    def booking(self, booking_id: str | None) -> Booking:
+        assert booking_id is not None, "no booking id"
         found = self.state.get(Booking, booking_id)
         assert found is not None, f"no booking {booking_id}"
         return found
 
-    def balance(self, ent: Entitlement | str) -> int:
+    def balance(self, ent: Entitlement | str | None) -> int:
+        assert ent is not None, "no entitlement id"
         found = self.state.get(Entitlement, ent if isinstance(ent, str) else ent.id)
         assert found is not None
         return found.balance

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,7 @@ from tests.studio import Studio
 
 
 def _sell(studio: Studio, member: Member, plan_id: str, role: Role = Role.FRONT_DESK,
-          **args: object) -> tuple[Entitlement, Sale]:
+          **args: Any) -> tuple[Entitlement, Sale]:
     result = applied(studio.run("sell", role, member_id=member.id, plan_id=plan_id,
                                 method=args.pop("method", "wechat_pay"), **args))
     ent = studio.get(Entitlement, result.outcome.data["entitlement_id"])
@@ -138,8 +139,8 @@ def test_mark_paid_a_penalty_fee(studio: Studio) -> None:
         ({"method": "bitcoin"}, "invalid_arguments"),
     ],
 )
-def test_sell_refuses_bad_values(studio: Studio, args: dict[str, object], code: str) -> None:
-    call: dict[str, object] = {"member_id": studio.member(credits=0).id,
+def test_sell_refuses_bad_values(studio: Studio, args: dict[str, Any], code: str) -> None:
+    call: dict[str, Any] = {"member_id": studio.member(credits=0).id,
                                "plan_id": studio.pack.id, "method": "cash"}
     call.update(args)
     rejected(studio.run("sell", **call), code)
