@@ -205,7 +205,7 @@ class Desk:
     def headers(self) -> dict[str, str]:
         return bearer(self.access_token)
 
-    def command(self, name: str, *, role: Role | None = None, version: int = 1,
+    def command(self, name: str, /, *, role: Role | None = None, version: int = 1,
                 happened_at: datetime | None = None, offset: float | None = None,
                 **args: Any) -> dict[str, Any]:
         """An envelope with the next sequence number."""
@@ -230,7 +230,7 @@ class Desk:
         )
         return response
 
-    def run(self, name: str, **args: Any) -> dict[str, Any]:
+    def run(self, name: str, /, **args: Any) -> dict[str, Any]:
         """Push one command and return its outcome."""
         answer = self.push(self.command(name, **args))
         assert answer.status_code == 200, answer.text
