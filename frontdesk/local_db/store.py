@@ -18,10 +18,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection
 
 from frontdesk.domain import Context, Outcome, Status, execute
-from frontdesk.domain.codec import decode, encode, parse_datetime
+from frontdesk.domain.codec import decode, encode, parse_datetime, trusted_decoder
 from frontdesk.domain.engine import REGISTRY
 from frontdesk.domain.model import (
     KIND_OF,
@@ -66,35 +66,38 @@ class EffectiveReader:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def _one(self, table: Table, kind: str, entity_id: str) -> str | None:
-        row = self.conn.exec_driver_sql(
-            f"SELECT data FROM {table.name} WHERE kind = ? AND id = ?", (kind, entity_id)
-        ).first()
-        return row[0] if row else None
-
     def get(self, cls: type[T], entity_id: str) -> T | None:
         kind = KIND_OF[cls]
-        data = self._one(schema.overlay, kind, entity_id) or self._one(schema.rows, kind, entity_id)
-        return None if data is None else decode(cls, json.loads(data))
+        row = self.conn.exec_driver_sql(
+            "SELECT data FROM overlay WHERE kind = ? AND id = ? "
+            "UNION ALL SELECT data FROM rows WHERE kind = ? AND id = ? LIMIT 1",
+            (kind, entity_id, kind, entity_id),
+        ).first()
+        return None if row is None else trusted_decoder(cls)(json.loads(row[0]))
 
     def find(self, cls: type[T], field: str, value: str) -> list[T]:
         if field not in REF_COLUMNS:
             raise ValueError(f"no index for {field}")
-        return [decode(cls, json.loads(d)) for d in self.where(KIND_OF[cls], field, value)]
+        build = trusted_decoder(cls)
+        return [build(json.loads(d)) for d in self.where(KIND_OF[cls], field, value)]
 
     def where(self, kind: str, column: str, value: str) -> list[str]:
-        """Effective JSON of every `kind` row whose `column` equals `value`."""
+        """Effective JSON of every `kind` row whose `column` equals `value`, by id.
+
+        No ORDER BY in SQL: it would steer SQLite to the primary key and scan every row
+        of the kind instead of using the `column` index.
+        """
         result = self.conn.exec_driver_sql(
             f"SELECT id, data FROM rows WHERE kind = ? AND {column} = ? "
             "AND id NOT IN (SELECT id FROM overlay WHERE kind = ?) "
-            f"UNION ALL SELECT id, data FROM overlay WHERE kind = ? AND {column} = ? "
-            "ORDER BY 1",
+            f"UNION ALL SELECT id, data FROM overlay WHERE kind = ? AND {column} = ?",
             (kind, value, kind, kind, value),
         )
-        return [row[1] for row in result]
+        return [row[1] for row in sorted(result)]
 
     def all_of(self, cls: type[T], column: str, value: str) -> list[T]:
-        return [decode(cls, json.loads(d)) for d in self.where(KIND_OF[cls], column, value)]
+        build = trusted_decoder(cls)
+        return [build(json.loads(d)) for d in self.where(KIND_OF[cls], column, value)]
 
     def timezone_of(self, location_id: str) -> str:
         location = self.get(Location, location_id)

@@ -1,0 +1,1 @@
+"""Benchmarks with baselines, against the speed bars in shared/design/quality.md."""
