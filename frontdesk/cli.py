@@ -464,6 +464,22 @@ def cmd_attention(args: argparse.Namespace, out: Output) -> int:
     return EXIT_OK
 
 
+def cmd_demo(args: argparse.Namespace, out: Output) -> int:
+    from frontdesk.demo import DemoError, run
+
+    # The demo's own studio must never mix with a real desk's data folder.
+    folder = Path(args.data_dir) if args.data_dir_given else Path(args.data_dir) / "demo"
+    try:
+        return run(
+            folder,
+            screenshot=Path(args.screenshot) if args.screenshot else None,
+            quit_after=args.quit_after,
+            members=args.members,
+        )
+    except DemoError as exc:
+        raise Fail(EXIT_USAGE, str(exc)) from exc
+
+
 def cmd_window(args: argparse.Namespace, out: Output) -> int:
     from frontdesk.ui.app import main as window_main
 
@@ -545,6 +561,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unpaid", action="store_true")
     p = add("attention", cmd_attention, "commands the cloud rejected or warned about")
     p.add_argument("--all", action="store_true", help="include resolved items")
+    p = add("demo", cmd_demo, "an embedded cloud, a seeded studio and a signed-in window")
+    p.add_argument("--screenshot", help="save a PNG of the window after the first sync")
+    p.add_argument("--quit-after", type=float, help="close the window after this many seconds")
+    p.add_argument("--members", type=int, default=500)
     return parser
 
 
@@ -552,6 +572,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.json = getattr(args, "json", False)
+    args.data_dir_given = getattr(args, "data_dir", None) is not None
     args.data_dir = getattr(args, "data_dir", None) or str(default_data_dir())
     logging.basicConfig(
         level=os.environ.get("FRONTDESK_LOG", "WARNING"),
