@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from frontdesk.domain.clock import local_date
 from frontdesk.domain.codec import decode
 from frontdesk.domain.model import Location, Plan, Policy, Session, StaffMember, Tenant
-from frontdesk.domain.rules import CancelTerms as CancelTerms
-from frontdesk.domain.rules import cancel_terms
+from frontdesk.domain.rules import CancelTerms, cancel_terms
 from frontdesk.protocol import CATALOGUE
 
 from .store import EffectiveReader, Replica

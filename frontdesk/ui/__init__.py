@@ -1,0 +1,1 @@
+"""The desk window (PySide6): screens, item models, dialogs, theme and translations."""
