@@ -9,12 +9,14 @@ change that commits late.
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import json
 import secrets
 import typing
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -71,7 +73,34 @@ def dumps(value: Any) -> str:
 
 
 def entity_json(entity: object) -> str:
-    return dumps(encode(entity))
+    return dumps(encode_fast(entity))
+
+
+def encode_fast(value: Any) -> Any:
+    """`codec.encode` for entities, with per-class field lists: seeding encodes 100,000s.
+
+    A test checks it gives exactly what `codec.encode` gives.
+    """
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None or kind is float:
+        return value
+    names = _FIELDS.get(kind)
+    if names is None and dataclasses.is_dataclass(value):
+        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value))
+    if names is not None:
+        return {name: encode_fast(getattr(value, name)) for name in names}
+    if kind is tuple or kind is list:
+        return [encode_fast(v) for v in value]
+    if kind is datetime and value.tzinfo is not None:
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if kind is date:
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    return encode(value)
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 # --- tenants (the one table without a tenant column) -------------------------------------
