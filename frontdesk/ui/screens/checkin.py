@@ -253,6 +253,14 @@ class CheckInBar(QWidget):
                         lambda sid=sid: self._walk_in(member, sid),  # type: ignore[misc]
                     )
                 )
+        if outcome.code == "waiver_missing" and self.ctx.may("sign_waiver") and session:
+            actions.append(
+                button(
+                    tr("Waiver signed — check in"),
+                    lambda: self._sign_waiver_then_check_in(member, session),
+                    name="SignWaiverFix",
+                )
+            )
         if outcome.code in NO_PASS and self.ctx.may("sell"):
             actions.append(button(tr("Sell a pass…"), lambda: self._sell(member, session)))
         if outcome.code in OVERRIDABLE and session is not None:
@@ -268,6 +276,13 @@ class CheckInBar(QWidget):
                 )
             actions.append(widget)
         return actions
+
+    def _sign_waiver_then_check_in(self, member: Member, session: Session) -> None:
+        recorded = self.ctx.act("sign_waiver", members=(member.id,), member_id=member.id)
+        if recorded.outcome.ok:
+            self._check_in(member.id, session.id)
+        else:
+            self.banner.show_outcome(recorded.outcome)
 
     def _walk_in(self, member: Member | None, session_id: str | None) -> None:
         dialog = WalkInDialog(self.ctx, self.window(), member=member, session_id=session_id)
