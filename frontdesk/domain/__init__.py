@@ -5,6 +5,7 @@ is passed in, so the same command on the same state gives the same outcome anywh
 """
 
 from . import commands as commands  # registers every command
+from . import import_commands as import_commands  # registers the import commands
 from .engine import REGISTRY, Context, Result, execute, run
 from .outcome import Notice, Outcome, Refused, Status
 

@@ -82,6 +82,12 @@ SCENARIOS: dict[str, Scenario] = {
     "record_feedback": lambda s: {"member_id": s.member()[0].id, "rating": 5,
                                   "comment": "great"},
     "record_scan": lambda s: {"code": "0000", "reason": "unknown_card"},
+    "import_members": lambda s: {"members": [{"row": 1, "member_id": new_id(),
+                                              "name": "李小龙", "phone": "13900000000"}]},
+    "import_schedule": lambda s: {"location_id": s.main.id, "sessions": [{
+        "row": 1, "session_id": new_id(), "class_type_id": s.class_type.id,
+        "class_name": "Yoga", "start": datetime.now(UTC) + LATER,
+        "end": datetime.now(UTC) + LATER + LATER, "capacity": 12}]},
 }
 
 
