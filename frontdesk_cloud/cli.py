@@ -115,9 +115,11 @@ def _open(url: str, *, need_schema: bool = True) -> Database:
     if need_schema:
         try:
             revision = current_revision(db)
-        except sa.exc.OperationalError as exc:
-            raise Unavailable(f"cannot reach the database: {exc.orig}") from None
+        except sa.exc.DBAPIError as exc:
+            db.dispose()
+            raise Unavailable(f"cannot use the database: {exc.orig}") from None
         if revision != head_revision():
+            db.dispose()
             raise Unavailable("the database schema is not up to date: run "
                               "`frontdesk-cloud migrate` first")
     return db
@@ -138,11 +140,21 @@ def run(args: argparse.Namespace) -> int:
             raise Unavailable(f"cannot reach the database: {exc.orig}") from None
         except ValueError as exc:
             raise Usage(str(exc)) from None
+        finally:
+            db.dispose()
         print(f"schema at revision {head_revision()}", file=sys.stderr)
         return 0
     if args.command == "serve":
         return _serve(url, args.host, args.port, args.workers)
     db = _open(url)
+    try:
+        _admin(args, db, now)
+    finally:
+        db.dispose()
+    return 0
+
+
+def _admin(args: argparse.Namespace, db: Database, now: datetime) -> None:
     if args.command == "seed-demo":
         from .seed import seed_demo
 
@@ -172,8 +184,6 @@ def run(args: argparse.Namespace) -> int:
     elif args.command == "revoke-device":
         revoke_device(db, args.tenant, args.device_id, now)
         print(f"device {args.device_id} revoked", file=sys.stderr)
-    db.dispose()
-    return 0
 
 
 def _to_stderr(message: str) -> None:

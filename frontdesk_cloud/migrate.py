@@ -55,3 +55,5 @@ def grant_app_role(db: Database, role: str) -> None:
     with db.engine.begin() as conn:
         conn.execute(sa.text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {names} TO {role}"))
         conn.execute(sa.text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}"))
+        # Read-only, so `serve` can check the schema version before it starts.
+        conn.execute(sa.text(f"GRANT SELECT ON alembic_version TO {role}"))

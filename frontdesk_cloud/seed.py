@@ -10,7 +10,6 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -35,6 +34,7 @@ from frontdesk.domain.model import (
     Sale,
     Session,
     StaffMember,
+    evolve,
 )
 from frontdesk.domain.rules import cost_of
 
@@ -82,7 +82,7 @@ class _Pass:
 
     ent: Entitlement
     balance: int
-    used: int = 0
+    row: int  # where the entitlement sits in the builder's rows
 
 
 def _local(day: date, at: time, tz: str) -> datetime:
@@ -135,9 +135,8 @@ def seed_demo(
     b = _Builder(random.Random(seed), day, local_date(now, locations[0].timezone), now, policy)
     accounts = _staff_accounts(locations)
     progress("hashing staff passwords and PINs")
-    with ThreadPoolExecutor(4) as pool:  # argon2 releases the GIL
-        pins = list(pool.map(pin_hash, [a["pin"] for a in accounts]))
-        passwords = list(pool.map(staff_password_hash, [a["password"] for a in accounts]))
+    pins = [pin_hash(a["pin"]) for a in accounts]  # argon2 already uses both cores
+    passwords = [staff_password_hash(a["password"]) for a in accounts]
     staff = []
     for account, pin, password in zip(accounts, pins, passwords, strict=True):
         member = StaffMember(b.uid(), account["name"], account["role"],
@@ -155,6 +154,9 @@ def seed_demo(
         passes, clean = _members(b, members, catalogue["plans"], locations, owner.id)
         _bookings(b, sessions, passes, clean, locations)
         open_sessions = _checkin_open(b, locations, staff, catalogue, passes, clean)
+        for held in passes.values():  # the balance after the bookings charged to each pass
+            for p in held:
+                b.rows[p.row] = evolve(p.ent, balance=p.balance)
     progress(f"inserting {len(b.rows)} rows")
     with db.transaction(tenant_id, write=True) as conn:
         store = TenantStore(conn, tenant_id)
@@ -291,10 +293,11 @@ def _pass(b: _Builder, member: Member, profile: str, plans: dict[str, Plan],
     ent = Entitlement(ent_id, member.id, plan.kind, plan.name, start, until, plan.credits,
                       balance, plan.class_type_ids, plan.max_per_day, plan.id, sale.id, paid)
     b.add(sale, ent)
+    row = len(b.rows) - 1
     # A pass already part used opens with its balance, as one imported from a till would.
     reason = "grant" if grant == balance else "opening_balance"
     b.add(LedgerEntry(b.uid(), ent.id, member.id, balance, reason, sale.id, at))
-    return _Pass(ent, balance)
+    return _Pass(ent, balance, row)
 
 
 def _usable(p: _Pass, session: Session, day: date, policy: Policy) -> bool:
