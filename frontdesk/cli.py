@@ -565,6 +565,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--screenshot", help="save a PNG of the window after the first sync")
     p.add_argument("--quit-after", type=float, help="close the window after this many seconds")
     p.add_argument("--members", type=int, default=500)
+    from frontdesk import cli_data  # import members|schedule, export
+
+    cli_data.register(add, common)
     return parser
 
 
