@@ -58,8 +58,12 @@ PASSWORD = "correct horse"
 STUDIO_POLICY = Policy(
     late_cancel_penalty=Penalty.FORFEIT_CREDIT,
     blocking_alerts=frozenset(
-        {AlertCode.NO_VALID_ENTITLEMENT, AlertCode.EXPIRED, AlertCode.UNPAID,
-         AlertCode.WAIVER_MISSING}
+        {
+            AlertCode.NO_VALID_ENTITLEMENT,
+            AlertCode.EXPIRED,
+            AlertCode.UNPAID,
+            AlertCode.WAIVER_MISSING,
+        }
     ),
 )
 
@@ -142,8 +146,9 @@ def make_world(policy: Policy | None = None) -> DeskWorld:
         slug="lotus",
         name="Lotus Yoga",
         policy=studio.policy,
-        branding=Branding(display_name="Lotus Yoga 莲花瑜伽", primary_color="#6B3F8C",
-                          accent_color="#F2A541"),
+        branding=Branding(
+            display_name="Lotus Yoga 莲花瑜伽", primary_color="#6B3F8C", accent_color="#F2A541"
+        ),
     )
     for role, staff in list(studio.staff.items()):
         studio.staff[role] = evolve(staff, name=NAMES[role], pin_hash=FAST_HASHER.hash(PINS[role]))
@@ -154,18 +159,53 @@ def make_world(policy: Policy | None = None) -> DeskWorld:
     studio.state.apply([other_coach])
     world = DeskWorld(studio, tenant, Clock(now), FakeCloud(studio, "lotus", tenant.id))
     s = world.sessions
-    s["early"] = _session(studio, now - timedelta(hours=2), "Morning Flow 晨间流瑜伽", coach.id,
-                          coach.name, "Studio A")
-    s["now"] = _session(studio, now + timedelta(minutes=20), "Vinyasa 流瑜伽", coach.id,
-                        coach.name, "Studio A", capacity=12)
-    s["small"] = _session(studio, now + timedelta(minutes=40), "Pilates Reformer 普拉提",
-                          other_coach.id, other_coach.name, "Studio B", capacity=2)
-    s["noon"] = _session(studio, now + timedelta(hours=3), "Hatha 哈他瑜伽", other_coach.id,
-                         other_coach.name, "Studio A", capacity=10)
-    s["evening"] = _session(studio, now + timedelta(hours=10), "Yin Yoga 阴瑜伽", coach.id,
-                            coach.name, "Studio B", capacity=15)
-    s["tomorrow"] = _session(studio, now + timedelta(days=1), "Vinyasa 流瑜伽", coach.id,
-                             coach.name, "Studio A")
+    s["early"] = _session(
+        studio,
+        now - timedelta(hours=2),
+        "Morning Flow 晨间流瑜伽",
+        coach.id,
+        coach.name,
+        "Studio A",
+    )
+    s["now"] = _session(
+        studio,
+        now + timedelta(minutes=20),
+        "Vinyasa 流瑜伽",
+        coach.id,
+        coach.name,
+        "Studio A",
+        capacity=12,
+    )
+    s["small"] = _session(
+        studio,
+        now + timedelta(minutes=40),
+        "Pilates Reformer 普拉提",
+        other_coach.id,
+        other_coach.name,
+        "Studio B",
+        capacity=2,
+    )
+    s["noon"] = _session(
+        studio,
+        now + timedelta(hours=3),
+        "Hatha 哈他瑜伽",
+        other_coach.id,
+        other_coach.name,
+        "Studio A",
+        capacity=10,
+    )
+    s["evening"] = _session(
+        studio,
+        now + timedelta(hours=10),
+        "Yin Yoga 阴瑜伽",
+        coach.id,
+        coach.name,
+        "Studio B",
+        capacity=15,
+    )
+    s["tomorrow"] = _session(
+        studio, now + timedelta(days=1), "Vinyasa 流瑜伽", coach.id, coach.name, "Studio A"
+    )
     m = world.members
     m["zhang"] = studio.member("张伟", card_code="CARD-1001", phone="13800001001")
     m["li"] = studio.member("李娜娜", card_code="CARD-1002", phone="13800001002")
@@ -174,23 +214,28 @@ def make_world(policy: Policy | None = None) -> DeskWorld:
     m["expired"] = studio.member("Tom Expired", card_code="CARD-1005")
     m["nowaiver"] = studio.member("周杰", card_code="CARD-1006", waiver=False)
     m["guest"] = studio.member("孙丽", card_code="CARD-1007", credits=0)
-    m["monthly"] = studio.member("Maria Lopez", card_code="CARD-1008", credits=0,
-                                 kind=EntitlementKind.MEMBERSHIP)
+    m["monthly"] = studio.member(
+        "Maria Lopez", card_code="CARD-1008", credits=0, kind=EntitlementKind.MEMBERSHIP
+    )
     for key in ("zhang", "li", "anna", "low", "nowaiver", "monthly"):
-        studio.run("book", member_id=m[key].id, session_id=s["now"].id,
-                   now=now - timedelta(days=1))
+        studio.run("book", member_id=m[key].id, session_id=s["now"].id, now=now - timedelta(days=1))
     for key in ("zhang", "li"):
-        studio.run("book", member_id=m[key].id, session_id=s["small"].id,
-                   now=now - timedelta(days=1))
-    studio.run("book", member_id=m["anna"].id, session_id=s["small"].id,
-               now=now - timedelta(days=1))  # waitlisted: the class holds two
+        studio.run(
+            "book", member_id=m[key].id, session_id=s["small"].id, now=now - timedelta(days=1)
+        )
+    studio.run(
+        "book", member_id=m["anna"].id, session_id=s["small"].id, now=now - timedelta(days=1)
+    )  # waitlisted: the class holds two
     for key in ("zhang", "anna"):
-        studio.run("book", member_id=m[key].id, session_id=s["early"].id,
-                   now=now - timedelta(days=1))
-    studio.run("check_in", member_id=m["zhang"].id, session_id=s["early"].id,
-               now=now - timedelta(hours=2))
-    studio.run("book", member_id=m["li"].id, session_id=s["evening"].id,
-               now=now - timedelta(days=1))
+        studio.run(
+            "book", member_id=m[key].id, session_id=s["early"].id, now=now - timedelta(days=1)
+        )
+    studio.run(
+        "check_in", member_id=m["zhang"].id, session_id=s["early"].id, now=now - timedelta(hours=2)
+    )
+    for key in ("li", "tomorrow"):
+        session = s["evening"] if key == "li" else s["tomorrow"]
+        studio.run("book", member_id=m["li"].id, session_id=session.id, now=now - timedelta(days=1))
     # Tom booked while his pass was valid; it ran out three days ago.
     (pass_,) = studio.entitlements(m["expired"])
     studio.state.apply([evolve(pass_, valid_until=now.date() - timedelta(days=3))])
@@ -199,12 +244,28 @@ def make_world(policy: Policy | None = None) -> DeskWorld:
     return world
 
 
-def _session(studio: Studio, start: datetime, name: str, coach_id: str, coach_name: str,
-             room: str, capacity: int = 10) -> Session:
+def _session(
+    studio: Studio,
+    start: datetime,
+    name: str,
+    coach_id: str,
+    coach_name: str,
+    room: str,
+    capacity: int = 10,
+) -> Session:
     session = Session(
-        id=new_id(), location_id=studio.location.id, class_type_id=studio.class_type.id,
-        class_name=name, start=start, end=start + timedelta(minutes=60), capacity=capacity,
-        waitlist_size=5, coach_id=coach_id, coach_name=coach_name, room_id=None, room_name=room,
+        id=new_id(),
+        location_id=studio.location.id,
+        class_type_id=studio.class_type.id,
+        class_name=name,
+        start=start,
+        end=start + timedelta(minutes=60),
+        capacity=capacity,
+        waitlist_size=5,
+        coach_id=coach_id,
+        coach_name=coach_name,
+        room_id=None,
+        room_name=room,
     )
     studio.state.apply([session])
     return session
@@ -240,7 +301,10 @@ def make_ctx(
     made: list[DeskContext] = []
 
     def make(
-        role: Role = Role.FRONT_DESK, *, signed_in: bool = True, offline_switch: bool = False,
+        role: Role = Role.FRONT_DESK,
+        *,
+        signed_in: bool = True,
+        offline_switch: bool = False,
         settings: dict[str, object] | None = None,
     ) -> DeskContext:
         folder = tmp_path / f"desk{len(made)}"
@@ -249,8 +313,11 @@ def make_ctx(
             (folder / "settings.json").write_text(json.dumps(settings))
         replica = signed_in_replica(folder / "replica.db", world, role) if signed_in else None
         ctx = build_context(
-            folder, client_factory=client_factory(world), now=world.clock,
-            offline_switch=offline_switch, replica=replica,
+            folder,
+            client_factory=client_factory(world),
+            now=world.clock,
+            offline_switch=offline_switch,
+            replica=replica,
         )
         made.append(ctx)
         return ctx
@@ -266,8 +333,9 @@ def make_ctx(
 def make_window(
     qtbot: object, make_ctx: Callable[..., DeskContext]
 ) -> Callable[..., tuple[MainWindow, DeskContext]]:
-    def make(role: Role = Role.FRONT_DESK, *, unlocked: bool = True, sync: bool = False,
-             **kwargs: object) -> tuple[MainWindow, DeskContext]:
+    def make(
+        role: Role = Role.FRONT_DESK, *, unlocked: bool = True, sync: bool = False, **kwargs: object
+    ) -> tuple[MainWindow, DeskContext]:
         ctx = make_ctx(role, **kwargs)
         if not sync:
             # Without sync the desk works from its replica alone (the engine is not started).

@@ -99,7 +99,9 @@ class FakeCloud:
             login = from_json(LoginRequest, body)
             known = self.passwords.get(login.username)
             if login.tenant != self.slug or known is None or known[0] != login.password:
-                return self._error(401, "bad_credentials", "The studio, username or password is wrong.")
+                return self._error(
+                    401, "bad_credentials", "The studio, username or password is wrong."
+                )
             staff = self.studio.state.get(StaffMember, known[1])
             assert staff is not None
             return self._ok(self._tokens(staff))
@@ -140,13 +142,17 @@ class FakeCloud:
             ctx = Context(
                 env.corrected_time(), staff, env.location_id, self.studio.policy, replay=True
             )
-            result = execute(env.name, env.version, env.args, env.command_id, ctx, self.studio.state)
+            result = execute(
+                env.name, env.version, env.args, env.command_id, ctx, self.studio.state
+            )
             if result.outcome.ok:
                 self.publish(result.changes)
                 self.pushed.append(env.name)
             self.last_seq[request.client_id] = env.seq
             outcomes.append(CommandOutcome.of(env, result.outcome, self.position))
-        return PushResponse(tuple(outcomes), self.last_seq.get(request.client_id, 0), self.server_time())
+        return PushResponse(
+            tuple(outcomes), self.last_seq.get(request.client_id, 0), self.server_time()
+        )
 
     def _pull(self, request: PullRequest) -> PullResponse:
         pages = []
@@ -156,7 +162,9 @@ class FakeCloud:
                     changes = self._whole(wanted.name)
                 else:
                     since = int(wanted.cursor.rsplit(":", 1)[-1])
-                    changes = [c for pos, part, c in self.feed if part == wanted.name and pos > since]
+                    changes = [
+                        c for pos, part, c in self.feed if part == wanted.name and pos > since
+                    ]
                 pages.append(PullPage(wanted.name, tuple(changes), f"v1:0:{self.position}", False))
             position = self.position
         return PullResponse(tuple(pages), position, self.server_time())

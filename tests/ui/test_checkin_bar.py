@@ -24,7 +24,9 @@ def _status(ctx: DeskContext, session_id: str, member_id: str) -> BookingStatus:
     raise AssertionError("not on the roster")
 
 
-def test_scanner_speed_codes_check_in_a_queue(qtbot: QtBot, make_window: Make, world: DeskWorld) -> None:
+def test_scanner_speed_codes_check_in_a_queue(
+    qtbot: QtBot, make_window: Make, world: DeskWorld
+) -> None:
     window, ctx = make_window()
     assert window.desk is not None and window.desk.bar is not None
     bar = window.desk.bar

@@ -8,6 +8,7 @@ from PySide6.QtCore import QDate, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
+    QCheckBox,
     QComboBox,
     QDateEdit,
     QHBoxLayout,
@@ -131,6 +132,10 @@ class WalkInDialog(FormDialog):
             self.session.setCurrentIndex(max(index, 0))
         self.form.addRow(tr("Class"), self.session)
         self.payment = PaymentFields(self, ctx.catalogue.plans(), allow_none=tr("Use their pass"))
+        self.waiver = QCheckBox(tr("Waiver signed now"))
+        self.waiver.setObjectName("WaiverSigned")
+        self.form.addRow("", self.waiver)
+        self.added_member_id: str | None = None
         self.member = member
         if member is not None:
             self.picker.query.setText(member.name)
@@ -152,7 +157,9 @@ class WalkInDialog(FormDialog):
             self.complain(tr("No class is open for a walk-in now."))
             return None
         args: dict[str, object] = {"session_id": session_id, **self.payment.args()}
-        if self.known.isChecked():
+        if self.added_member_id is not None:
+            args["member_id"] = self.added_member_id
+        elif self.known.isChecked():
             hit = self.picker.selected()
             if hit is None:
                 self.complain(tr("Find the member first, or choose a new guest."))
@@ -188,10 +195,29 @@ class WalkInDialog(FormDialog):
                 self.ctx.events.show_member.emit(str(member_id))
         return recorded.outcome
 
+    def _sign_waiver_first(self, args: dict[str, object]) -> Outcome | None:
+        """A guest who signs the waiver at the desk: add them, record it, then the walk-in."""
+        guest = args.pop("guest", None)
+        if isinstance(guest, dict):
+            added = self.ctx.act("add_member", **guest)
+            if not added.outcome.ok:
+                return added.outcome
+            # Added once: a second try after a refusal must not add the guest again.
+            self.added_member_id = added.outcome.data["member_id"]
+            args["member_id"] = self.added_member_id
+        member_id = str(args["member_id"])
+        signed = self.ctx.act("sign_waiver", members=(member_id,), member_id=member_id)
+        return None if signed.outcome.ok else signed.outcome
+
     def submit(self) -> bool:
         args = self.command()
         if args is None:
             return False
+        if self.waiver.isChecked():
+            refused = self._sign_waiver_first(args)
+            if refused is not None:
+                return self.refuse(refused)
+            self.waiver.setChecked(False)
         outcome = self.run(args)
         if outcome.ok:
             return True

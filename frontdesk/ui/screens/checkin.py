@@ -112,6 +112,7 @@ class CheckInBar(QWidget):
         self.field.returnPressed.connect(self.enter)
         self.field.navigate.connect(self._navigate)
         self._picked = False
+        self._last_code = ""
         ctx.events.refocus.connect(self.refocus)
 
     # -- typing -----------------------------------------------------------------------
@@ -193,6 +194,7 @@ class CheckInBar(QWidget):
         if staff is None:
             return
         result = self.ctx.desk.check_in(code, staff.id, self.ctx.now(), session_id)
+        self._last_code = code
         self._clear()
         self.show_result(result)
         sessions = (result.session.id,) if result.session else ()
@@ -241,7 +243,10 @@ class CheckInBar(QWidget):
         if member is None:
             if self.ctx.may("walk_in"):
                 actions.append(
-                    button(tr("New guest (walk-in)…"), lambda: self._walk_in(None, None))
+                    button(
+                        tr("New guest (walk-in)…"),
+                        lambda: self._walk_in(None, None, self._last_code),
+                    )
                 )
             return actions
         if self.ctx.may("walk_in"):
@@ -284,8 +289,10 @@ class CheckInBar(QWidget):
         else:
             self.banner.show_outcome(recorded.outcome)
 
-    def _walk_in(self, member: Member | None, session_id: str | None) -> None:
-        dialog = WalkInDialog(self.ctx, self.window(), member=member, session_id=session_id)
+    def _walk_in(self, member: Member | None, session_id: str | None, code: str = "") -> None:
+        dialog = WalkInDialog(
+            self.ctx, self.window(), member=member, session_id=session_id, guest_code=code
+        )
         dialog.open()
 
     def _sell(self, member: Member, session: Session | None) -> None:

@@ -191,40 +191,40 @@ class RosterPanel(QWidget):
             )
         self.ctx.events.refocus.emit()
 
-    def check_in(self) -> None:
-        line = self.current()
-        if line is None or self.session is None:
-            return
-        session = self.session
-        outcome = self._act(
-            "check_in", line, member_id=line.booking.member_id, session_id=session.id
-        )
+    def _with_override(
+        self, name: str, line: RosterLine, flag: str, done: str, **args: object
+    ) -> None:
+        """Run an action; if a rule refuses it, a manager may run it again with a reason."""
+        outcome = self._act(name, line, **args)
 
         def override() -> None:
             def run(reason: str) -> Outcome:
-                result = self._act(
-                    "check_in",
-                    line,
-                    member_id=line.booking.member_id,
-                    session_id=session.id,
-                    override=True,
-                    reason=reason,
-                )
-                self._report(result, tr("{name} checked in", name=line.member_name), line)
+                result = self._act(name, line, reason=reason, **{flag: True}, **args)
+                self._report(result, done, line)
                 return result
 
             ReasonDialog(
                 self.ctx,
                 tr("Override"),
-                tr(
-                    "Check {name} in despite this rule. Your name and reason are recorded.",
-                    name=line.member_name,
-                ),
+                tr("Go ahead despite this rule. Your name and reason are recorded."),
                 run,
                 self.window(),
             ).open()
 
-        self._report(outcome, tr("{name} checked in", name=line.member_name), line, override)
+        self._report(outcome, done, line, override)
+
+    def check_in(self) -> None:
+        line = self.current()
+        if line is None or self.session is None:
+            return
+        self._with_override(
+            "check_in",
+            line,
+            "override",
+            tr("{name} checked in", name=line.member_name),
+            member_id=line.booking.member_id,
+            session_id=self.session.id,
+        )
 
     def undo(self) -> None:
         line = self.current()
@@ -241,8 +241,13 @@ class RosterPanel(QWidget):
     def promote(self) -> None:
         line = self.current()
         if line is not None:
-            outcome = self._act("promote_from_waitlist", line, booking_id=line.booking.id)
-            self._report(outcome, tr("{name} moved from the waitlist", name=line.member_name), line)
+            self._with_override(
+                "promote_from_waitlist",
+                line,
+                "override_capacity",
+                tr("{name} moved from the waitlist", name=line.member_name),
+                booking_id=line.booking.id,
+            )
 
     def check_in_all(self) -> None:
         if self.session is None:
