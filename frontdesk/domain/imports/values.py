@@ -56,9 +56,9 @@ def phone(text: str, column: str) -> str:
         return ""
     if is_scientific(raw):
         raise _spreadsheet_number("phone number", column, raw)
+    if raw.endswith(".0") and raw[:-2].isdigit():
+        raw = raw[:-2]  # a number cell saved as a float
     cleaned = _PHONE_JUNK.sub("", raw)
-    if cleaned.endswith(".0") and cleaned[:-2].isdigit():
-        cleaned = cleaned[:-2]  # a number cell saved as a float
     body = cleaned[1:] if cleaned.startswith("+") else cleaned
     if not body.isdigit() or not 5 <= len(body) <= 20:
         raise CellProblem(
@@ -71,7 +71,7 @@ def phone(text: str, column: str) -> str:
 
 def phone_key(number: str) -> str:
     """The part of a phone number that says who it is: +86 138… and 138… are one person."""
-    digits = number.lstrip("+")
+    digits = re.sub(r"\D", "", number)
     if digits.startswith("0086"):
         digits = digits[4:]
     elif digits.startswith("86") and len(digits) == 13:

@@ -86,13 +86,10 @@ def read_calendar(path: Path, default_zone: str, today: date) -> Calendar:
     try:
         calendars = icalendar.Calendar.from_ical(text, multiple=True)
     except ValueError as exc:
-        raise ImportFileError(
-            f"{path.name} is not a readable iCalendar file ({_short(exc)}). Export the "
-            "schedule from the calendar app again (as .ics), then import that file."
-        ) from exc
-    events = [e for cal in calendars for e in cal.walk("VEVENT")]
+        raise _unreadable(path, _short(exc)) from exc
     if not calendars or calendars[0].name != "VCALENDAR":
-        raise ImportFileError(f"{path.name} is not an iCalendar file (no VCALENDAR).")
+        raise _unreadable(path, "no VCALENDAR")
+    events = [e for cal in calendars for e in cal.walk("VEVENT")]
     result = Calendar()
     if not events:
         result.notes.append("The calendar has no events.")
@@ -109,6 +106,13 @@ def read_calendar(path: Path, default_zone: str, today: date) -> Calendar:
     for event in events:
         reader.event(event, moved)
     return result
+
+
+def _unreadable(path: Path, why: str) -> ImportFileError:
+    return ImportFileError(
+        f"{path.name} is not a readable iCalendar file ({why}). Export the schedule from "
+        "the calendar app again (as .ics), then import that file."
+    )
 
 
 def _short(exc: Exception) -> str:
