@@ -248,6 +248,7 @@ class MainWindow(QMainWindow):
         """Show the screen this staff member's role allows, and nothing more."""
         self.ctx.unlock(staff)
         self._drop_work()
+        self._rebrand()
         self.header.show_staff(staff)
         if staff.role is Role.KIOSK:
             self.kiosk = KioskScreen(self.ctx)
@@ -290,18 +291,22 @@ class MainWindow(QMainWindow):
         else:
             self.ctx.bridge.start()
 
+    def _rebrand(self) -> None:
+        """The tenant's name, colours and logo (they arrive with the catalogue)."""
+        theme = Theme.of(self.ctx.catalogue.tenant())
+        if theme != self.theme:
+            self.theme = theme
+            self.setStyleSheet(theme.stylesheet())
+        self.header.show_brand(theme)
+
     def _pulled(self, partitions: frozenset[str]) -> None:
         if "catalogue" in partitions:
-            self.theme = Theme.of(self.ctx.catalogue.tenant())
-            self.setStyleSheet(self.theme.stylesheet())
-            self.header.show_brand(self.theme)
+            self._rebrand()
         self.ctx.events.changed.emit(Changed(partitions=frozenset(partitions)))
 
     def _synced(self) -> None:
         """A whole round finished: everything on screen is redrawn from the replica."""
-        self.theme = Theme.of(self.ctx.catalogue.tenant())
-        self.setStyleSheet(self.theme.stylesheet())
-        self.header.show_brand(self.theme)
+        self._rebrand()
         self.ctx.events.changed.emit(Changed(everything=True))
 
     def closeEvent(self, event: QCloseEvent) -> None:

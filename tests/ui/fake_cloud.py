@@ -178,10 +178,7 @@ class FakeCloud:
         return out
 
     def _ok(self, message: Any) -> httpx.Response:
-        data = to_json(message)
-        if isinstance(data, dict):
-            data.setdefault("server_time", encode(self.server_time()))
-        return httpx.Response(200, json=data)
+        return httpx.Response(200, json=to_json(message))
 
     @staticmethod
     def _error(status: int, code: str, message: str) -> httpx.Response:
