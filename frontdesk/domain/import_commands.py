@@ -78,11 +78,13 @@ def _row_refusal(row: int, refusal: Refused) -> Refused:
     return Refused(refusal.code, f"Row {row}: {refusal.message}", refusal.fix)
 
 
-def _outcomes(uow: UnitOfWork, outcomes: list[dict[str, object]]) -> None:
+def _outcomes(uow: UnitOfWork, outcomes: list[dict[str, object]]) -> int:
+    """Per-row outcomes in the outcome's data; returns how many rows were created."""
     created = sum(1 for o in outcomes if o["outcome"] == "created")
     uow.data["rows"] = json.dumps(outcomes, ensure_ascii=False)
     uow.data["created"] = str(created)
     uow.data["existing"] = str(len(outcomes) - created)
+    return created
 
 
 @command("import_members", MANAGERS)
@@ -103,10 +105,10 @@ class ImportMembers:
             except Refused as refusal:
                 raise _row_refusal(row.row, refusal) from None
             outcomes.append({"row": row.row, "outcome": outcome, "id": row.member_id})
-        _outcomes(uow, outcomes)
-        uow.audit(
-            "import_members", None, detail=f"{uow.data['created']} members from {self.source}"
-        )
+        if _outcomes(uow, outcomes):
+            uow.audit(
+                "import_members", None, detail=f"{uow.data['created']} members from {self.source}"
+            )
 
     def _one(self, uow: UnitOfWork, row: ImportedMember) -> str:
         if uow.state.get(Member, row.member_id) is not None:
@@ -190,12 +192,12 @@ class ImportSchedule:
             except Refused as refusal:
                 raise _row_refusal(row.row, refusal) from None
             outcomes.append({"row": row.row, "outcome": outcome, "id": row.session_id})
-        _outcomes(uow, outcomes)
-        uow.audit(
-            "import_schedule",
-            self.location_id,
-            detail=f"{uow.data['created']} sessions from {self.source}",
-        )
+        if _outcomes(uow, outcomes):
+            uow.audit(
+                "import_schedule",
+                self.location_id,
+                detail=f"{uow.data['created']} sessions from {self.source}",
+            )
 
     def _one(self, uow: UnitOfWork, row: ImportedSession) -> str:
         if uow.state.get(Session, row.session_id) is not None:
