@@ -21,7 +21,7 @@ from frontdesk.domain.model import Role, StaffMember
 
 from . import i18n
 from .context import Changed, DeskContext
-from .i18n import tr, tr_code
+from .i18n import tr, tr_status
 from .screens.access import KioskScreen, LockScreen, SignInScreen
 from .screens.attention import AttentionScreen
 from .screens.checkin import CheckInBar
@@ -54,6 +54,7 @@ class IdleWatcher(QObject):
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.timeout.connect(self.idle.emit)
+        self.activity = 0  # key presses and clicks seen while armed
         self.set_seconds(seconds)
 
     def set_seconds(self, seconds: int) -> None:
@@ -69,6 +70,7 @@ class IdleWatcher(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in ACTIVITY and self.timer.isActive():
+            self.activity += 1
             self.timer.start()
         return False
 
@@ -108,8 +110,12 @@ class DeskScreen(QWidget):
             layout.addWidget(self.bar)
         layout.addWidget(self.tabs, 1)
         ctx.events.open_attention.connect(self.open_attention)
-        ctx.events.show_member.connect(lambda _m: self.tabs.setCurrentIndex(0))
+        # Bound methods, not lambdas: Qt drops them when this screen is deleted on lock.
+        ctx.events.show_member.connect(self.show_desk_tab)
         self.tabs.currentChanged.connect(lambda _i: ctx.events.refocus.emit())
+
+    def show_desk_tab(self, _member_id: str = "") -> None:
+        self.tabs.setCurrentIndex(0)
 
     def open_attention(self) -> None:
         if self.attention is not None:
@@ -160,7 +166,7 @@ class Header(QWidget):
         if staff is None:
             self.who.setText(tr("Locked"))
         else:
-            self.who.setText(f"{staff.name} · {tr_code(staff.role.value, staff.role.value)}")
+            self.who.setText(f"{staff.name} · {tr_status(staff.role.value)}")
         self.lock.setVisible(staff is not None)
 
 
@@ -234,8 +240,8 @@ class MainWindow(QMainWindow):
         self.sign_in.user.setFocus()
 
     def lock(self) -> None:
-        if self.stack.currentWidget() is self.sign_in and self.ctx.staff is None:
-            return
+        if self.ctx.catalogue.location_id() is None:
+            return  # a desk never signed in has nothing to lock
         self.idle.disarm()
         self.ctx.unlock(None)
         self._drop_work()

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QWidget
 from frontdesk.domain.model import Member, PaymentMethod, Plan, Sale
 
 from ..context import DeskContext
-from ..i18n import tr, tr_code
+from ..i18n import tr, tr_status
 from ..widgets import money
 from .base import FormDialog
 
@@ -19,12 +19,12 @@ METHODS = [m for m in PaymentMethod if m is not PaymentMethod.STORED_VALUE]
 def method_box() -> QComboBox:
     box = QComboBox()
     for method in METHODS:
-        box.addItem(tr_code(method.value, method.value.replace("_", " ").title()), method.value)
+        box.addItem(tr_status(method.value), method.value)
     return box
 
 
 def plan_text(plan: Plan, currency: str) -> str:
-    kind = tr_code(plan.kind.value, plan.kind.value)
+    kind = tr_status(plan.kind.value)
     return f"{plan.name} — {kind} — {money(plan.price_cents, currency)}"
 
 

@@ -20,7 +20,7 @@ from frontdesk.local_db import ScanResult
 from frontdesk.sync import CloudError, Unreachable
 
 from ..context import DeskContext
-from ..i18n import tr, tr_code
+from ..i18n import tr, tr_code, tr_status
 from ..pins import PinAnswer
 from ..widgets import Banner, button, local_time, title
 from .checkin import ScanField
@@ -226,7 +226,7 @@ class LockScreen(QWidget):
         self.staff.clear()
         for member in self.ctx.catalogue.staff_here():
             if member.pin_hash:
-                role = tr_code(member.role.value, member.role.value)
+                role = tr_status(member.role.value)
                 self.staff.addItem(f"{member.name} ({role})", member.id)
         if current is not None:
             self.staff.setCurrentIndex(max(self.staff.findData(current), 0))
@@ -243,11 +243,11 @@ class LockScreen(QWidget):
         if staff is None:
             self.message.setText(tr("Choose your name first."))
             return
+        self.checking = True
+        self.unlock_button.setEnabled(False)
         self.ctx.tasks.spawn(self._check(staff, self.pin.text()))
 
     async def _check(self, staff: StaffMember, pin: str) -> None:
-        self.checking = True
-        self.unlock_button.setEnabled(False)
         try:
             answer: PinAnswer = await self.ctx.bridge.run_blocking(self.ctx.pins.check, staff, pin)
         finally:
@@ -316,7 +316,10 @@ class KioskScreen(QWidget):
         self.clear_timer.setSingleShot(True)
         self.clear_timer.setInterval(8000)
         self.clear_timer.timeout.connect(self.banner.hide)
-        ctx.events.refocus.connect(lambda: self.field.setFocus())
+        ctx.events.refocus.connect(self.refocus)
+
+    def refocus(self) -> None:
+        self.field.setFocus()
 
     def scan(self) -> None:
         code = self.field.text().strip()

@@ -61,7 +61,7 @@ class AttentionScreen(QWidget):
         layout.addWidget(self.banner)
         layout.addWidget(scroll, 1)
         self.rows: list[QWidget] = []
-        ctx.bridge.pushed.connect(lambda _n: self.refresh())
+        ctx.bridge.pushed.connect(self.refresh)
         ctx.events.changed.connect(self._changed)
         self.refresh()
 
@@ -69,7 +69,7 @@ class AttentionScreen(QWidget):
         if changed.everything or changed.partitions:
             self.refresh()
 
-    def refresh(self) -> None:
+    def refresh(self, *_args: object) -> None:
         for row in self.rows:
             row.setParent(None)
             row.deleteLater()

@@ -66,7 +66,7 @@ class MemberPanel(QWidget):
         self.passes: RowsModel[Entitlement] = RowsModel(
             [
                 Column(lambda: tr("Pass"), lambda e: e.name),
-                Column(lambda: tr("Kind"), lambda e: tr_code(e.kind.value, e.kind.value)),
+                Column(lambda: tr("Kind"), lambda e: tr_status(e.kind.value)),
                 Column(lambda: tr("Left"), lambda e: left_text(e, self.currency), True),
                 Column(lambda: tr("Valid until"), lambda e: day_text(e.valid_until)),
                 Column(lambda: tr("Paid"), lambda e: tr("yes") if e.paid else tr("no")),

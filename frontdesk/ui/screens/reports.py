@@ -31,7 +31,7 @@ from frontdesk.local_db.reports import (
 )
 
 from ..context import DeskContext
-from ..i18n import tr, tr_code, tr_status
+from ..i18n import tr, tr_status
 from ..models.table import Column, RowsModel
 from ..widgets import Banner, button, money
 
@@ -104,13 +104,13 @@ class ReportsScreen(QWidget):
                 Column(lambda: tr("When"), lambda r: r.at_local.strftime("%m-%d %H:%M")),
                 Column(lambda: tr("Code scanned"), lambda r: r.code),
                 Column(lambda: tr("Member"), lambda r: r.member_name),
-                Column(lambda: tr("Reason"), lambda r: tr_code(r.reason, r.reason)),
+                Column(lambda: tr("Reason"), lambda r: tr_status(r.reason)),
                 Column(lambda: tr("Staff"), lambda r: r.staff_name),
             ]
         )
         self.sales: RowsModel[SalesLine] = RowsModel(
             [
-                Column(lambda: tr("Payment method"), lambda s: tr_code(s.method, s.method)),
+                Column(lambda: tr("Payment method"), lambda s: tr_status(s.method)),
                 Column(lambda: tr("Sales"), lambda s: str(s.count), True),
                 Column(lambda: tr("Amount"), lambda s: money(s.amount_cents, currency), True),
             ]
@@ -119,7 +119,7 @@ class ReportsScreen(QWidget):
             [
                 Column(lambda: tr("When"), lambda o: o.at_local.strftime("%m-%d %H:%M")),
                 Column(lambda: tr("Staff"), lambda o: o.staff_name),
-                Column(lambda: tr("Action"), lambda o: tr_code(o.action, o.action)),
+                Column(lambda: tr("Action"), lambda o: tr_status(o.action)),
                 Column(lambda: tr("Reason"), lambda o: o.reason),
             ]
         )

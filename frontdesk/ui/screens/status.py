@@ -36,10 +36,10 @@ class SyncStatus(QWidget):
         self.paused = False
         self.counts = (0, 0)
         ctx.bridge.state_changed.connect(self.show_state)
-        ctx.bridge.pushed.connect(lambda _n: self.refresh_counts())
-        ctx.bridge.data_changed.connect(lambda _p: self.refresh_counts())
+        ctx.bridge.pushed.connect(self.refresh_counts)
+        ctx.bridge.data_changed.connect(self.refresh_counts)
         ctx.bridge.running_changed.connect(self._running)
-        ctx.events.changed.connect(lambda _c: self.refresh_counts())
+        ctx.events.changed.connect(self.refresh_counts)
         self.refresh_counts()
         self.show_state(self.state)
 
@@ -47,7 +47,7 @@ class SyncStatus(QWidget):
         self.paused = not running
         self.show_state(self.state)
 
-    def refresh_counts(self) -> None:
+    def refresh_counts(self, *_args: object) -> None:
         self.counts = self.ctx.desk.views.counts()
         pending, attention = self.counts
         self.pending.setText(tr("{count} waiting to sync", count=pending))
