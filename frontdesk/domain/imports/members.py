@@ -39,6 +39,7 @@ FIELDS: dict[str, str] = {
     "sessions_left": "classes left on the pass",
     "notes": "staff notes",
     "tier": "membership level",
+    "member_id": "FrontDesk's member id (in our own export): a member the studio has is skipped",
 }
 
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -81,6 +82,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     ),
     "notes": ("notes", "note", "comments", "comment", "remarks", "memo", "备注", "说明"),
     "tier": ("tier", "level", "member level", "membership level", "会员等级", "等级"),
+    "member_id": ("member_id", "frontdesk id", "frontdesk member id"),
 }
 
 _HEADER_JUNK = re.compile(r"[\s_\-./#:：()（）*\[\]【】]+")
@@ -402,11 +404,11 @@ def _duplicates_of_members(rows: list[_Row], existing: list[Member]) -> None:
         if row.member is None:
             continue
         known, why = None, ""
-        if row.member.member_id in ids:
+        if row.member.member_id in ids or row.cells.get("member_id", "").strip() in ids:
             row.problem = CellProblem(
                 v.DUPLICATE_MEMBER,
-                "This row was imported before; nothing to do. Remove it from the file if you "
-                "import the file again.",
+                "This member is already in the studio (imported before, or exported from "
+                "it); nothing to do. Remove the row if you import the file again.",
             )
         elif row.phone_key and row.phone_key in phones:
             known, why = phones[row.phone_key], f"phone {row.member.phone}"
