@@ -67,10 +67,14 @@ def tr_code(code: str, english: str = "", **fields: object) -> str:
     text = catalogue(_current).get(f"code.{code}")
     if text is None:
         return english or code
-    try:
-        return text.format(**fields)
-    except (KeyError, IndexError):
-        return text
+    return text.format_map(_Blank(fields)).rstrip("：: ")
+
+
+class _Blank(dict[str, object]):
+    """Fields a caller did not pass read as empty (a code's text may name more)."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
 
 
 def tr_fix(code: str, english: str = "") -> str:
@@ -79,7 +83,8 @@ def tr_fix(code: str, english: str = "") -> str:
         return ""
     if _current == "en":
         return english
-    return catalogue(_current).get(f"fix.{code}", english)
+    # Fixes are a few fixed sentences shared by many codes: translated by their text.
+    return catalogue(_current).get(f"fix.{english}", english)
 
 
 def tr_status(status: str) -> str:

@@ -20,22 +20,13 @@ from frontdesk.domain.model import Booking, BookingStatus, Member
 from ..context import Changed, DeskContext
 from ..dialogs.money import SellDialog
 from ..dialogs.reason import ReasonDialog
-from ..i18n import tr, tr_code, tr_fix
+from ..i18n import tr, tr_code, tr_fix, tr_status
 from ..widgets import Banner, button, repolish, title
-
-COMMAND_NAMES = {
-    "check_in": "Check-in",
-    "walk_in": "Walk-in",
-    "book": "Booking",
-    "cancel_booking": "Cancellation",
-    "sell": "Sale",
-    "mark_no_show": "No-show",
-    "record_scan": "Refused scan",
-}
 
 
 def command_label(name: str) -> str:
-    return tr(COMMAND_NAMES.get(name, name.replace("_", " ").capitalize()))
+    """A command's name for staff (by its code's translation)."""
+    return tr_status(name)
 
 
 class AttentionScreen(QWidget):

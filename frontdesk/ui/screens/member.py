@@ -30,13 +30,14 @@ from ..i18n import tr, tr_code, tr_status
 from ..models.table import Column, RowsModel
 from ..widgets import Banner, button, day_text, local_time, money, repolish, title
 
-ALERT_ACTIONS = {
-    "sell_pass": ("Sell a pass…", "sell"),
-    "renew": ("Renew…", "sell"),
-    "mark_paid": ("Mark paid…", "mark_paid"),
-    "sign_waiver": ("Waiver signed", "sign_waiver"),
-    "view_note": ("Edit note…", "edit_member"),
-    "unfreeze": ("End freeze", "unfreeze"),
+#: An alert's one-click action: its label (translated when shown) and the command it needs.
+ALERT_ACTIONS: dict[str, tuple[Callable[[], str], str]] = {
+    "sell_pass": (lambda: tr("Sell a pass…"), "sell"),
+    "renew": (lambda: tr("Renew…"), "sell"),
+    "mark_paid": (lambda: tr("Mark paid…"), "mark_paid"),
+    "sign_waiver": (lambda: tr("Waiver signed"), "sign_waiver"),
+    "view_note": (lambda: tr("Edit note…"), "edit_member"),
+    "unfreeze": (lambda: tr("End freeze"), "unfreeze"),
 }
 
 
@@ -213,7 +214,7 @@ class MemberPanel(QWidget):
         layout.addWidget(label, 1)
         action = ALERT_ACTIONS.get(alert.action)
         if action is not None and self.ctx.may(action[1]):
-            widget = button(tr(action[0]), self._alert_action(alert.action))
+            widget = button(action[0](), self._alert_action(alert.action))
             widget.setObjectName(f"AlertAction_{alert.code.value}")
             layout.addWidget(widget)
             self.alert_buttons.append(widget)

@@ -362,11 +362,15 @@ class TodayScreen(QWidget):
         self.model.now_local = now_local
         lines = self.lines()
         self.model.set_rows(with_now_marker(lines, now_local))
-        weekday = tr(
-            ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"][
-                self.day.weekday()
-            ]
-        )
+        weekday = (
+            tr("Monday"),
+            tr("Tuesday"),
+            tr("Wednesday"),
+            tr("Thursday"),
+            tr("Friday"),
+            tr("Saturday"),
+            tr("Sunday"),
+        )[self.day.weekday()]
         label = f"{self.day.isoformat()} {weekday}"
         if self.day == today:
             label = tr("{day} (today)", day=label)
