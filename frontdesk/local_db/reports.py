@@ -168,7 +168,7 @@ def build_report(replica: Replica, first: date, last: date) -> Report:
                         ),
                         checked_in=_count(mine, BookingStatus.CHECKED_IN),
                         no_shows=_count(mine, BookingStatus.NO_SHOW),
-                        late_cancels=_count(mine, BookingStatus.LATE_CANCELLED),
+                        late_cancels=sum(1 for b in mine if _late_cancel(b)),
                         walk_ins=sum(
                             1 for b in mine if b.walk_in and b.status is not BookingStatus.CANCELLED
                         ),
@@ -177,14 +177,16 @@ def build_report(replica: Replica, first: date, last: date) -> Report:
                     )
                 )
                 for b in mine:
-                    if b.status in (BookingStatus.NO_SHOW, BookingStatus.LATE_CANCELLED):
+                    if b.status is BookingStatus.NO_SHOW or _late_cancel(b):
                         absences.append(
                             AbsenceLine(
                                 start,
                                 session.class_name,
                                 b.member_id,
                                 member_name(b.member_id),
-                                b.status,
+                                BookingStatus.NO_SHOW
+                                if b.status is BookingStatus.NO_SHOW
+                                else BookingStatus.LATE_CANCELLED,
                                 b.penalty_waived,
                             )
                         )
@@ -209,6 +211,13 @@ def build_report(replica: Replica, first: date, last: date) -> Report:
     absences.sort(key=lambda a: (a.start_local, a.member_name))
     refused.sort(key=lambda r: r.at_local)
     return Report(first, last, tz, attendance, absences, refused, sales, overrides)
+
+
+def _late_cancel(booking: Booking) -> bool:
+    """A late cancel, also when a manager waived its penalty (it is then stored as cancelled)."""
+    return booking.status is BookingStatus.LATE_CANCELLED or (
+        booking.status is BookingStatus.CANCELLED and booking.penalty_waived
+    )
 
 
 def _count(bookings: list[Booking], status: BookingStatus) -> int:
