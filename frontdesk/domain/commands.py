@@ -14,6 +14,7 @@ from .engine import ATTENDANCE, DESK_STAFF, EVERYONE, MANAGERS, UnitOfWork, comm
 from .model import (
     HOLDS_SPOT,
     AlertCode,
+    AuditEntry,
     Booking,
     BookingStatus,
     ClassType,
@@ -276,6 +277,7 @@ class CheckIn:
                 raise Refused("reason_required", "A backdated check-in needs a reason.")
             if self.at > uow.now + timedelta(minutes=5):
                 raise Refused("future_check_in", "A check-in cannot be dated in the future.")
+        overridden: list[str] = []
         opens, closes = checkin_window(session, uow.policy)
         if not opens <= when <= closes:
             tz = uow.timezone_of(session.location_id)
@@ -290,7 +292,7 @@ class CheckIn:
                     "outside_checkin_window", text, "Choose another class, or backdate it."
                 )
             else:
-                uow.audit("override_checkin_window", session.id, self.reason, member.id)
+                overridden.append("checkin_window")
         needs_spot = booking is None or booking.status is not BookingStatus.BOOKED
         over = False
         bookings = uow.state.find(Booking, "session_id", session.id)
@@ -310,7 +312,7 @@ class CheckIn:
                     "Choose another class, or a manager can override capacity.",
                 )
             else:
-                uow.audit("override_capacity", session.id, self.reason, member.id)
+                overridden.append("capacity")
         ent: Entitlement | None = None
         unpaid = False
         if booking is None or booking.entitlement_id is None:
@@ -327,7 +329,7 @@ class CheckIn:
                 elif not self.override:
                     raise _no_pass(why)
                 else:
-                    uow.audit("override_no_pass", member.id, self.reason, session.id)
+                    overridden.append("no_pass")
         entitlements = uow.state.find(Entitlement, "member_id", member.id)
         unpaid_fees = [
             s for s in uow.state.find(Sale, "member_id", member.id) if not s.paid and not s.void
@@ -346,7 +348,7 @@ class CheckIn:
             elif not self.override:
                 raise Refused(alert.code.value, alert.message, "A manager can override.")
             else:
-                uow.audit(f"override_{alert.code.value}", member.id, self.reason, session.id)
+                overridden.append(alert.code.value)
         if booking is None:
             booking = Booking(
                 id=uow.mint("booking"),
@@ -368,6 +370,10 @@ class CheckIn:
             unpaid=unpaid,
         )
         uow.put(booking)
+        # Overrides are audited against the booking they let in: it names the member and
+        # the class, and unlike a member id it still means the same after a merge.
+        for what in overridden:
+            uow.audit(f"override_{what}", booking.id, self.reason, session.id)
         if self.at is not None:
             uow.audit("backdated_check_in", booking.id, self.reason, self.at.isoformat())
         uow.subject_id = booking.id
@@ -573,6 +579,10 @@ class ChangeCapacity:
         session = _scheduled(uow.session(self.session_id))
         if self.capacity < 0:
             raise Refused("invalid_value", "Capacity cannot be negative.")
+        uow.subject_id = session.id
+        if self.capacity == session.capacity:
+            uow.data["code"] = "unchanged"
+            return
         held = spots_taken(uow.state.find(Booking, "session_id", session.id))
         if self.capacity < held:
             raise Refused(
@@ -581,7 +591,6 @@ class ChangeCapacity:
                 "Cancel or move people first, then lower the capacity.",
             )
         uow.put(evolve(session, capacity=self.capacity))
-        uow.subject_id = session.id
         uow.audit("change_capacity", session.id, detail=f"{session.capacity}->{self.capacity}")
         promote_waitlist(uow, session.id)
 
@@ -873,9 +882,15 @@ class Sell:
         if self.method is PaymentMethod.STORED_VALUE:
             raise Refused("invalid_value", "Pay for a pass in cash, card, WeChat Pay or Alipay.")
         sale = _sale(uow, member, plan.name, price, self.method, self.paid, "pass", plan.id)
+        ent_id = uow.mint("entitlement")
+        uow.subject_id = ent_id
+        uow.data["entitlement_id"] = ent_id
+        if uow.applied_before(Sale, "sale:pass"):
+            # Re-run on its own effects: a fresh pass would undo every use and payment since.
+            return
         valid_from = self.starts or uow.today()
         ent = Entitlement(
-            id=uow.mint("entitlement"),
+            id=ent_id,
             member_id=member.id,
             kind=plan.kind,
             name=plan.name,
@@ -898,8 +913,6 @@ class Sell:
         uow.audit("sale", sale.id, detail=f"{plan.name} {price}")
         if price != plan.price_cents:
             uow.audit("price_override", sale.id, detail=f"{plan.price_cents}->{price}")
-        uow.subject_id = ent.id
-        uow.data["entitlement_id"] = ent.id
 
 
 @command("top_up", DESK_STAFF)
@@ -919,6 +932,11 @@ class TopUp:
         sale = _sale(
             uow, member, "Stored value top-up", self.amount_cents, self.method, self.paid, "top_up"
         )
+        if uow.applied_before(Sale, "sale:top_up"):
+            # Re-run on its own effects: the money is on the card already.
+            uow.subject_id = uow.require(Sale, sale.id, "sale").entitlement_id
+            uow.data["entitlement_id"] = uow.subject_id or ""
+            return
         cards = [
             e
             for e in uow.state.find(Entitlement, "member_id", member.id)
@@ -984,6 +1002,9 @@ class Refund:
         sale = uow.require(Sale, self.sale_id, "sale")
         uow.subject_id = sale.id
         _require_override(uow, self.reason)
+        if uow.applied_before(AuditEntry, f"audit:refund:{sale.id}"):
+            uow.data["code"] = "already_refunded"  # re-run on its own effects
+            return
         if not sale.paid:
             # Refunding money that never came in would unbalance the till and leave the
             # sale unpaid (an alert for ever) on a pass that no longer exists.
@@ -1024,6 +1045,10 @@ class Freeze:
         uow.subject_id = ent.id
         if self.end < self.start:
             raise Refused("invalid_value", "A freeze must end on or after its first day.")
+        if (ent.frozen_from, ent.frozen_until) == (self.start, self.end):
+            # The same freeze again (or this one re-run): the expiry moved out once already.
+            uow.data["code"] = "already_frozen"
+            return
         if (
             ent.frozen_from is not None
             and ent.frozen_until is not None

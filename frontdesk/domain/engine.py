@@ -164,9 +164,21 @@ class UnitOfWork:
             )
 
     # -- writing ------------------------------------------------------------------
+    def _id_for(self, purpose: str) -> str:
+        return str(uuid.uuid5(_ID_NAMESPACE, f"{self.command_id}:{purpose}"))
+
+    def applied_before(self, cls: type, purpose: str) -> bool:
+        """Whether state already holds what this command minted for `purpose`.
+
+        True when the command is re-run on top of its own effects (its answer was lost,
+        the desk pulled the effects and rebased the still-pending command on them).
+        Effects that add to a total must then not be added again.
+        """
+        return self.state.get(cls, self._id_for(purpose)) is not None
+
     def mint(self, purpose: str) -> str:
         """A new id, the same on every run of this command."""
-        minted = str(uuid.uuid5(_ID_NAMESPACE, f"{self.command_id}:{purpose}"))
+        minted = self._id_for(purpose)
         if minted in self._minted:
             raise AssertionError(f"id purpose {purpose!r} used twice in one command")
         self._minted.add(minted)
@@ -200,6 +212,8 @@ class UnitOfWork:
         """Append a ledger entry and keep the entitlement's balance equal to the ledger."""
         current = self.state.get(Entitlement, entitlement.id) or entitlement
         tag = f"ledger:{reason}:{current.id}:{booking.id if booking else ''}"
+        if self.applied_before(LedgerEntry, tag):
+            return current  # this very movement is already in the ledger and the balance
         entry = LedgerEntry(
             id=self.mint(tag),
             entitlement_id=current.id,

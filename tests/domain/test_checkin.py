@@ -140,7 +140,8 @@ def test_manager_checks_in_outside_the_window_with_an_override(studio: Studio) -
                                 session_id=session.id, override=True, reason="early bird"))
     assert studio.booking(result.outcome.subject_id).status is BookingStatus.CHECKED_IN
     (audit,) = studio.audits("override_checkin_window")
-    assert (audit.subject_id, audit.detail, audit.reason) == (session.id, member.id, "early bird")
+    assert (audit.subject_id, audit.detail, audit.reason) == (
+        result.outcome.subject_id, session.id, "early bird")
 
 
 def test_backdated_check_in_needs_a_reason_and_is_audited(studio: Studio) -> None:
@@ -224,7 +225,8 @@ def test_manager_checks_in_without_a_pass_recorded_unpaid_and_audited(studio: St
     assert booking.unpaid
     assert (booking.entitlement_id, booking.charged) == (None, 0)
     (audit,) = studio.audits("override_no_pass")
-    assert (audit.subject_id, audit.reason) == (member.id, "pays tomorrow")
+    assert (audit.subject_id, audit.detail, audit.reason) == (
+        booking.id, session.id, "pays tomorrow")
 
 
 def test_walk_in_check_in_refused_when_the_class_is_full(studio: Studio) -> None:
@@ -243,7 +245,7 @@ def test_manager_checks_in_over_capacity_with_an_audit_entry(studio: Studio) -> 
 
     assert studio.booking(result.outcome.subject_id).over_capacity
     (audit,) = studio.audits("override_capacity")
-    assert (audit.subject_id, audit.detail) == (session.id, member.id)
+    assert (audit.subject_id, audit.detail) == (result.outcome.subject_id, session.id)
 
 
 def test_walk_ins_fill_a_class_then_booked_members_can_still_check_in(studio: Studio) -> None:
@@ -314,12 +316,14 @@ def test_manager_overrides_a_blocking_alert_with_an_audit_entry(studio: Studio) 
     member = studio.member(waiver=False, notes="owes a towel")
     session = _soon(studio)
 
-    applied(studio.run("check_in", Role.MANAGER, member_id=member.id, session_id=session.id,
-                       override=True, reason="signs after class"))
+    result = applied(studio.run("check_in", Role.MANAGER, member_id=member.id,
+                                session_id=session.id, override=True,
+                                reason="signs after class"))
 
     actions = sorted(a.action for a in studio.audits())
     assert actions == ["override_staff_note", "override_waiver_missing"]
-    assert all(a.subject_id == member.id for a in studio.audits())
+    assert all(a.subject_id == result.outcome.subject_id for a in studio.audits())
+    assert all(a.staff_id == studio.staff[Role.MANAGER].id for a in studio.audits())
 
 
 def test_check_in_refuses_a_cancelled_class(studio: Studio) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from frontdesk.domain import REGISTRY, execute
+from frontdesk.domain import REGISTRY, commands, execute, run
 from frontdesk.domain.codec import encode
 from frontdesk.domain.engine import ATTENDANCE, DESK_STAFF, EVERYONE, MANAGERS, CommandSpec
 from frontdesk.domain.model import (
@@ -159,8 +159,29 @@ SETUPS: dict[str, Callable[[Studio], tuple[dict[str, Any], datetime | None]]] = 
 }
 
 
-def test_every_command_has_a_role_entry_and_a_scenario() -> None:
-    assert set(REGISTRY) == set(EXPECTED_ROLES) == set(SETUPS)
+def test_every_front_desk_command_has_a_role_entry_and_a_scenario() -> None:
+    core = {name for name, spec in REGISTRY.items() if spec.cls.__module__ == commands.__name__}
+    assert core == set(EXPECTED_ROLES) == set(SETUPS)
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_every_registered_command_refuses_roles_it_does_not_declare(
+    name: str, role: Role
+) -> None:
+    """Covers commands registered elsewhere too: the role check comes before any rule."""
+    spec = REGISTRY[name]
+    studio = Studio()
+    bare: Any = object.__new__(spec.cls)  # no arguments: only a permitted role would reach them
+
+    if role not in spec.roles:
+        rejected(run(bare, "c", studio.ctx(role), studio.state), "not_allowed")
+        return
+    try:
+        result = run(bare, "c", studio.ctx(role), studio.state)
+    except AttributeError:
+        return  # got past the role check to the command's own (missing) arguments
+    assert result.outcome.code != "not_allowed"
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_ROLES))
