@@ -9,12 +9,13 @@ change that commits late.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
 import json
 import secrets
 import typing
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -58,6 +59,24 @@ T = TypeVar("T")
 #: Entity fields copied into indexed columns, for `find` and for row locks.
 REF_COLUMNS = ("session_id", "member_id", "entitlement_id", "card_code")
 _BULK_CHUNK = 5000
+_UPDATED = ("data", "partition", "position", *REF_COLUMNS)
+_INSERTED = ("kind", "id", *_UPDATED)
+_INSERT = (
+    f"INSERT INTO entities (tenant_id, {', '.join(_INSERTED)}) "
+    f"VALUES ({', '.join('?' * (len(_INSERTED) + 1))})"
+)
+# Hot-path SQL for TenantStore._raw: `?` markers; every statement binds the tenant.
+_GET = "SELECT data, partition FROM entities WHERE tenant_id = ? AND kind = ? AND id = ?"
+_FIND = {
+    column: f"SELECT id, data, partition FROM entities WHERE tenant_id = ? AND kind = ? "
+            f"AND {column} = ?"
+    for column in REF_COLUMNS
+}
+_UPDATE = (
+    f"UPDATE entities SET {', '.join(f'{c} = ?' for c in _UPDATED)} "
+    "WHERE tenant_id = ? AND kind = ? AND id = ?"
+)
+_PG_SQL: dict[str, str] = {}
 
 assert not (CATALOGUE_KINDS | MEMBER_KINDS | SCHEDULE_KINDS | CLOUD_ONLY_KINDS) ^ set(KINDS), (
     "every entity kind needs a partition rule"
@@ -220,6 +239,15 @@ class AppliedCommand:
 
 
 @dataclass(frozen=True)
+class AppliedRecord:
+    seq: int
+    command_id: str
+    content_hash: str
+    outcome: dict[str, Any]
+    feed_position: int
+
+
+@dataclass(frozen=True)
 class FeedRow:
     """One change in a partition: the row's JSON text, or None for a tombstone."""
 
@@ -239,9 +267,13 @@ class TenantStore:
         self._cache: dict[tuple[type, str], object | None] = {}
         self._partition: dict[tuple[str, str], str | None] = {}  # stored partition
         self._stored: set[tuple[str, str]] = set()  # rows known to exist
+        self._absent: set[tuple[str, str]] = set()  # rows known not to exist
         self._found: dict[tuple[type, str, str], set[str]] = {}
         self._locked: set[str] = set()
         self._feed_locked = False
+        self._feed: tuple[int, int] | None = None  # (position, epoch) while the lock is held
+        self._defer = False
+        self._unflushed = False
 
     def _mine(self, table: sa.Table) -> sa.ColumnElement[bool]:
         """The tenant condition every query on a tenant table carries."""
@@ -252,20 +284,63 @@ class TenantStore:
         self._cache.clear()
         self._partition.clear()
         self._stored.clear()
+        self._absent.clear()
         self._found.clear()
+        if not self._defer:
+            self._feed = None  # re-read: a rolled-back write may have moved it
 
     # --- StateReader ---------------------------------------------------------------------
+
+    def _raw(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        """Run a hot-path statement on the DBAPI cursor, in this transaction.
+
+        Rules read row by row and a push runs thousands of commands: SQLAlchemy's
+        statement building would cost more than the database. `sql` uses `?` markers
+        and always has the condition `tenant_id = ?`, bound to `self.tenant_id`.
+        """
+        if self.is_postgres:
+            sql = _PG_SQL.get(sql) or _PG_SQL.setdefault(sql, sql.replace("?", "%s"))
+        cursor = self.conn.connection.cursor()
+        try:
+            cursor.execute(sql, tuple(params))
+            return list(cursor.fetchall()) if cursor.description else []
+        finally:
+            cursor.close()
+
+    def _raw_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if self.is_postgres:
+            sql = _PG_SQL.get(sql) or _PG_SQL.setdefault(sql, sql.replace("?", "%s"))
+        cursor = self.conn.connection.cursor()
+        try:
+            cursor.executemany(sql, [tuple(row) for row in rows])
+        finally:
+            cursor.close()
+
+    @contextlib.contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """One command's changes: kept when the block ends, undone when it raises."""
+        self._raw_statement("SAVEPOINT command")
+        try:
+            yield
+        except BaseException:
+            self._raw_statement("ROLLBACK TO SAVEPOINT command")
+            self._raw_statement("RELEASE SAVEPOINT command")
+            self.forget()
+            raise
+        self._raw_statement("RELEASE SAVEPOINT command")
+
+    def _raw_statement(self, sql: str) -> None:
+        cursor = self.conn.connection.cursor()
+        try:
+            cursor.execute(sql)
+        finally:
+            cursor.close()
 
     def get(self, cls: type[T], entity_id: str) -> T | None:
         key = (cls, entity_id)
         if key not in self._cache:
-            kind = KIND_OF[cls]
-            row = self.conn.execute(
-                sa.select(entities.c.data, entities.c.partition).where(
-                    self._mine(entities), entities.c.kind == kind, entities.c.id == entity_id
-                )
-            ).first()
-            self._remember(cls, entity_id, row)
+            found = self._raw(_GET, (self.tenant_id, KIND_OF[cls], entity_id))
+            self._remember(cls, entity_id, found[0] if found else None)
         return typing.cast("T | None", self._cache[key])
 
     def find(self, cls: type[T], field: str, value: str) -> list[T]:
@@ -274,18 +349,14 @@ class TenantStore:
             kind = KIND_OF[cls]
             if field not in REF_COLUMNS:
                 return [e for e in self.all(cls) if getattr(e, field) == value]
-            rows = self.conn.execute(
-                sa.select(entities.c.id, entities.c.data, entities.c.partition).where(
-                    self._mine(entities), entities.c.kind == kind, entities.c[field] == value
-                )
-            )
             ids: set[str] = set()
-            for row in rows:
-                if (cls, row.id) not in self._cache:
-                    self._remember(cls, row.id, row)
-                current = self._cache[(cls, row.id)]
+            for entity_id, data, partition in self._raw(_FIND[field],
+                                                        (self.tenant_id, kind, value)):
+                if (cls, entity_id) not in self._cache:
+                    self._remember(cls, entity_id, (data, partition))
+                current = self._cache[(cls, entity_id)]
                 if current is not None and getattr(current, field) == value:
-                    ids.add(row.id)
+                    ids.add(entity_id)
             self._found[key] = ids
         found = self._found[key]
         return [typing.cast(T, self._cache[(cls, i)]) for i in sorted(found)]
@@ -297,27 +368,48 @@ class TenantStore:
         out = [decode(cls, json.loads(row.data)) for row in rows]
         return sorted(out, key=lambda e: e.id)  # type: ignore[attr-defined]
 
-    def _remember(self, cls: type, entity_id: str, row: Any) -> None:
+    def _remember(self, cls: type, entity_id: str, row: tuple[str, str | None] | None) -> None:
+        """Cache a row read as (data, partition), or its absence."""
         kind = KIND_OF[cls]
         if row is None:
             self._cache[(cls, entity_id)] = None
+            self._absent.add((kind, entity_id))
             return
-        self._cache[(cls, entity_id)] = decode(cls, json.loads(row.data))
-        self._partition[(kind, entity_id)] = row.partition
+        self._cache[(cls, entity_id)] = decode(cls, json.loads(row[0]))
+        self._partition[(kind, entity_id)] = row[1]
         self._stored.add((kind, entity_id))
 
     # --- locks -------------------------------------------------------------------------
 
     def lock_feed(self) -> int:
         """Take the tenant's feed lock (held to commit); returns the current position."""
-        query = sa.select(feed_counters.c.position).where(self._mine(feed_counters))
+        query = sa.select(feed_counters.c.position, feed_counters.c.epoch).where(
+            self._mine(feed_counters)
+        )
         if self.is_postgres:
             query = query.with_for_update()
-        position = self.conn.execute(query).scalar()
-        if position is None:
+        row = self.conn.execute(query).first()
+        if row is None:
             raise UnknownTenant(self.tenant_id)
         self._feed_locked = True
-        return int(position)
+        self._feed = (int(row.position), int(row.epoch))
+        return self._feed[0]
+
+    def defer_positions(self) -> None:
+        """Keep the counter in memory until `flush_positions` (one UPDATE per batch).
+
+        Positions of writes in a rolled-back savepoint are then skipped, never reused.
+        """
+        self._defer = True
+
+    def flush_positions(self) -> None:
+        if self._unflushed and self._feed is not None:
+            self.conn.execute(
+                sa.update(feed_counters)
+                .where(self._mine(feed_counters))
+                .values(position=self._feed[0])
+            )
+            self._unflushed = False
 
     def lock_rows(self, ids: Iterable[str], member_ids: Iterable[str] = ()) -> None:
         """Lock the named rows, and the entitlements of the named members, FOR UPDATE.
@@ -354,6 +446,8 @@ class TenantStore:
 
     def feed_state(self) -> tuple[int, int]:
         """(position, epoch) of the tenant's feed."""
+        if self._feed is not None:
+            return self._feed
         row = self.conn.execute(
             sa.select(feed_counters.c.position, feed_counters.c.epoch).where(
                 self._mine(feed_counters)
@@ -365,17 +459,15 @@ class TenantStore:
 
     def _take_positions(self, count: int) -> int:
         """Reserve `count` positions; returns the first. The feed lock is held to commit."""
-        if not self._feed_locked:
+        if not self._feed_locked or self._feed is None:
             self.lock_feed()
-        last = self.conn.execute(
-            sa.update(feed_counters)
-            .where(self._mine(feed_counters))
-            .values(position=feed_counters.c.position + count)
-            .returning(feed_counters.c.position)
-        ).scalar()
-        if last is None:
-            raise UnknownTenant(self.tenant_id)
-        return int(last) - count + 1
+        assert self._feed is not None
+        first = self._feed[0] + 1
+        self._feed = (self._feed[0] + count, self._feed[1])
+        self._unflushed = True
+        if not self._defer:
+            self.flush_positions()
+        return first
 
     def partition_of(self, entity: object) -> str | None:
         kind = KIND_OF[type(entity)]
@@ -399,22 +491,21 @@ class TenantStore:
         return local_date(moment, location.timezone if location else "UTC")
 
     def _load_partitions(self, keys: Sequence[tuple[str, str]]) -> None:
-        missing = [k for k in keys if k not in self._partition and k not in self._stored]
-        by_kind: dict[str, list[str]] = {}
-        for kind, entity_id in missing:
-            by_kind.setdefault(kind, []).append(entity_id)
-        for kind, ids in by_kind.items():
-            for start in range(0, len(ids), 500):
-                rows = self.conn.execute(
-                    sa.select(entities.c.id, entities.c.partition).where(
-                        self._mine(entities),
-                        entities.c.kind == kind,
-                        entities.c.id.in_(ids[start : start + 500]),
-                    )
-                )
-                for row in rows:
-                    self._partition[(kind, row.id)] = row.partition
-                    self._stored.add((kind, row.id))
+        """Learn which rows exist and their partitions, in one query for any kinds."""
+        missing = sorted({k for k in keys if k not in self._stored and k not in self._absent})
+        for start in range(0, len(missing), 500):
+            by_kind: dict[str, list[str]] = {}
+            for kind, entity_id in missing[start : start + 500]:
+                by_kind.setdefault(kind, []).append(entity_id)
+            groups = " OR ".join(
+                f"(kind = ? AND id IN ({', '.join('?' * len(ids))}))" for ids in by_kind.values()
+            )
+            params = [self.tenant_id, *(p for kind, ids in by_kind.items() for p in (kind, *ids))]
+            sql = f"SELECT kind, id, partition FROM entities WHERE tenant_id = ? AND ({groups})"
+            for kind, entity_id, partition in self._raw(sql, params):
+                self._partition[(kind, entity_id)] = partition
+                self._stored.add((kind, entity_id))
+        self._absent.update(set(missing) - self._stored)
 
     def write(self, changed: Sequence[object]) -> int:
         """Store new entity values with fresh feed positions; returns the last position.
@@ -466,13 +557,14 @@ class TenantStore:
             (updates if exists else inserts).append(row)
             self._partition[(kind, row["id"])] = new
             self._stored.add((kind, row["id"]))
+            self._absent.discard((kind, row["id"]))
             position += 1
         if inserts:
-            self.conn.execute(sa.insert(entities), inserts)
-        if updates:
-            self.conn.execute(self._update_statement(), [
-                {f"b_{k}": v for k, v in row.items()} for row in updates
-            ])
+            self._raw_many(_INSERT, [[self.tenant_id, *(row[c] for c in _INSERTED)]
+                                     for row in inserts])
+        for row in updates:
+            self._raw(_UPDATE, [*(row[c] for c in _UPDATED), self.tenant_id, row["kind"],
+                                row["id"]])
         for partition, kind, entity_id in unstone:
             self.conn.execute(
                 sa.delete(tombstones).where(
@@ -518,23 +610,6 @@ class TenantStore:
         for column in REF_COLUMNS:
             row[column] = getattr(entity, column, None)
         return row
-
-    @staticmethod
-    def _update_statement() -> sa.Update:
-        return (
-            sa.update(entities)
-            .where(
-                entities.c.tenant_id == sa.bindparam("b_tenant_id"),
-                entities.c.kind == sa.bindparam("b_kind"),
-                entities.c.id == sa.bindparam("b_id"),
-            )
-            .values(
-                {
-                    name: sa.bindparam(f"b_{name}")
-                    for name in ("data", "partition", "position", *REF_COLUMNS)
-                }
-            )
-        )
 
     def _put_cache(self, entity: object) -> None:
         cls = type(entity)
@@ -764,14 +839,14 @@ class TenantStore:
                 )
         return out
 
-    def record_applied(
-        self, client_id: str, seq: int, command_id: str, content_hash: str,
-        outcome: dict[str, Any], feed_position: int, now: datetime,
-    ) -> None:
-        self.conn.execute(
-            sa.insert(applied_commands).values(
-                tenant_id=self.tenant_id, client_id=client_id, seq=seq, command_id=command_id,
-                content_hash=content_hash, outcome=dumps(outcome), feed_position=feed_position,
-                applied_at=now,
-            )
-        )
+    def record_applied(self, client_id: str, applied: Sequence[AppliedRecord], now: datetime
+                       ) -> None:
+        """Store what each command did, in the transaction of its effects."""
+        if applied:
+            self.conn.execute(sa.insert(applied_commands), [
+                {"tenant_id": self.tenant_id, "client_id": client_id, "seq": a.seq,
+                 "command_id": a.command_id, "content_hash": a.content_hash,
+                 "outcome": dumps(a.outcome), "feed_position": a.feed_position,
+                 "applied_at": now}
+                for a in applied
+            ])

@@ -33,7 +33,7 @@ from frontdesk.protocol import (
 
 from .accounts import ApiError, Principal
 from .db import Database
-from .store import FeedRow, TenantStore, dumps
+from .store import AppliedRecord, FeedRow, TenantStore, dumps
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,7 @@ def push(
     with db.transaction(tenant_id, write=True) as conn:
         store = TenantStore(conn, tenant_id)
         start_position = store.lock_feed()
+        store.defer_positions()
         last = store.last_seq(request.client_id)
         resent = [e.seq for e in request.commands if e.seq <= last]
         stored = store.applied(request.client_id, resent)
@@ -86,15 +87,16 @@ def push(
         outcomes: dict[int, CommandOutcome] = {
             seq: from_json(CommandOutcome, stored[seq].outcome) for seq in stored
         }
+        records = []
         for env in fresh:
             outcome = _run(store, principal, env, policy, received)
-            store.record_applied(
-                request.client_id, env.seq, env.command_id, env.content_hash(),
-                to_json(outcome), outcome.feed_position, received,
-            )
+            records.append(AppliedRecord(env.seq, env.command_id, env.content_hash(),
+                                         to_json(outcome), outcome.feed_position))
             outcomes[env.seq] = outcome
             last = env.seq
+        store.record_applied(request.client_id, records, received)
         store.set_last_seq(request.client_id, last)
+        store.flush_positions()
         end_position = store.feed_state()[0]
         if end_position != start_position and db.is_postgres:
             conn.execute(sa.text("SELECT pg_notify('frontdesk_feed', :payload)"),
@@ -180,21 +182,16 @@ def _run(
     _lock_contested(store, env.args)
     ctx = Context(now=now, actor=actor, location_id=device.location_id, policy=policy,
                   replay=True)
-    savepoint = store.conn.begin_nested()
     try:
-        result = execute(env.name, env.version, env.args, env.command_id, ctx, store)
-        if result.changes:
-            position = store.write(result.changes)
-        savepoint.commit()
+        with store.savepoint():
+            result = execute(env.name, env.version, env.args, env.command_id, ctx, store)
+            if result.changes:
+                position = store.write(result.changes)
     except sa.exc.DBAPIError:
-        savepoint.rollback()
-        store.forget()
         raise
     except Exception:
         # A bug in a rule must not wedge the desk's queue: the command is refused, logged.
         log.exception("command %s (%s) failed", env.command_id, env.name)
-        savepoint.rollback()
-        store.forget()
         return _rejected(env, "internal_error",
                          "The cloud could not run this command; support has the details.",
                          position)

@@ -70,8 +70,11 @@ class PgServer:
 
 
 @contextlib.contextmanager
-def start_postgres(bin_dir: Path) -> Iterator[PgServer]:
-    """Run a server for the duration of the block; everything is removed afterwards."""
+def start_postgres(bin_dir: Path, *, durable: bool = False) -> Iterator[PgServer]:
+    """Run a server for the duration of the block; everything is removed afterwards.
+
+    Tests run without fsync for speed; benchmarks ask for a `durable` server.
+    """
     as_root = os.geteuid() == 0
     base = Path(tempfile.mkdtemp(prefix="frontdesk-pg-"))
     data, sockets = base / "data", base / "sock"
@@ -92,10 +95,9 @@ def start_postgres(bin_dir: Path) -> Iterator[PgServer]:
     try:
         run(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
             "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
-        options = (
-            f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
+        options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        if not durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         run(str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(log),
             "-w", "-t", "60", "start")
         server = PgServer("127.0.0.1", port, str(sockets))

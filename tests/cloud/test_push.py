@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 
 from frontdesk.domain.model import Booking, BookingStatus, Entitlement, LedgerEntry, Role
@@ -208,3 +209,27 @@ def test_an_offline_check_in_over_capacity_is_kept_with_a_warning(
     assert "over_capacity" in [w["code"] for w in outcomes[1]["warnings"]]
     statuses = sorted(b.status for b in _bookings(studio, session.id))
     assert statuses == [BookingStatus.CHECKED_IN, BookingStatus.CHECKED_IN]
+
+
+def test_a_command_that_fails_midway_leaves_nothing_and_does_not_block(
+    studio: CloudStudio, desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from frontdesk.domain.model import Member
+    from frontdesk_cloud.store import TenantStore
+
+    member, _ = studio.member(waiver_signed_at=None)
+    other, _ = studio.member(waiver_signed_at=None)
+    original = TenantStore.write
+
+    def write_then_fail(store: TenantStore, changed: list[object]) -> int:
+        position = original(store, changed)
+        if any(getattr(e, "id", None) == member.id for e in changed):
+            raise RuntimeError("a bug after the rows were written")
+        return position
+
+    monkeypatch.setattr(TenantStore, "write", write_then_fail)
+    outcomes = desk.push(desk.command("sign_waiver", member_id=member.id),
+                         desk.command("sign_waiver", member_id=other.id)).json()["outcomes"]
+    assert [o["code"] for o in outcomes] == ["internal_error", "ok"]
+    assert studio.get(Member, member.id).waiver_signed_at is None  # type: ignore[union-attr]
+    assert studio.get(Member, other.id).waiver_signed_at is not None  # type: ignore[union-attr]
