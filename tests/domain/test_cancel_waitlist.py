@@ -517,3 +517,16 @@ def test_capacity_cannot_drop_below_the_places_already_held(studio: Studio) -> N
     assert "2" in result.outcome.message
     applied(studio.run("change_capacity", Role.MANAGER, session_id=session.id, capacity=2))
     assert studio.get(Session, session.id).capacity == 2
+
+
+def test_a_no_show_release_promotes_the_queue_head_where_promotion_runs_into_class() -> None:
+    """A studio that promotes until 15 minutes into the class: a no-show frees a place."""
+    studio = Studio(policy=replace(Studio().policy, waitlist_cutoff_minutes=-15))
+    session, holders, queue = _full_with_queue(studio, capacity=1, queued=2)
+
+    result = applied(studio.run("mark_no_show", booking_id=holders[0],
+                                now=session.start + 5 * HOUR / 60))
+
+    assert [studio.booking(b).status for b in queue] == [
+        BookingStatus.BOOKED, BookingStatus.WAITLISTED]
+    assert result.outcome.data["promoted"] == studio.booking(queue[0]).member_id

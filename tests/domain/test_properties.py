@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
@@ -369,10 +370,62 @@ class StudioDay(RuleBasedStateMachine):
 
 
 StudioDay.TestCase.settings = settings(
-    max_examples=60,
-    stateful_step_count=40,
+    max_examples=100,
+    stateful_step_count=50,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 test_a_random_day_at_the_studio = StudioDay.TestCase
 
+
+
+# --- local days, for any zone ------------------------------------------------------------
+
+ZONES = ["Asia/Shanghai", "America/New_York", "Europe/London", "Asia/Kolkata",
+         "Pacific/Auckland", "America/Los_Angeles", "Australia/Adelaide"]
+UNTIL = date(2026, 12, 3)
+
+
+def _local_start(tz: str, day: date, minute_of_day: int) -> datetime:
+    local = datetime.combine(day, time(minute_of_day // 60, minute_of_day % 60),
+                             tzinfo=ZoneInfo(tz))
+    return local.astimezone(UTC)
+
+
+@settings(max_examples=150, deadline=None)
+@given(tz=st.sampled_from(ZONES), day_offset=st.integers(-2, 2),
+       minute_of_day=st.integers(0, 24 * 60 - 1))
+def test_valid_until_is_judged_on_the_locations_calendar(tz: str, day_offset: int,
+                                                         minute_of_day: int) -> None:
+    day = UNTIL + timedelta(days=day_offset)
+    start = _local_start(tz, day, minute_of_day)
+    studio = Studio(tz=tz, now=start - timedelta(days=1), seed="valid until")
+    member = studio.member(until=UNTIL)
+
+    result = studio.run("book", member_id=member.id, session_id=studio.session(start=start).id)
+
+    if day <= UNTIL:
+        assert result.outcome.status is Status.APPLIED, (start, result.outcome)
+    else:
+        assert result.outcome.code == "expired", (start, result.outcome)
+
+
+@settings(max_examples=150, deadline=None)
+@given(tz=st.sampled_from(ZONES), first=st.integers(0, 24 * 60 - 1),
+       second=st.integers(0, 24 * 60 - 1), days_apart=st.integers(0, 1))
+def test_a_daily_limit_counts_the_locations_calendar_day(tz: str, first: int, second: int,
+                                                         days_apart: int) -> None:
+    day = date(2026, 12, 10)
+    one = _local_start(tz, day, first)
+    two = _local_start(tz, day + timedelta(days=days_apart), second)
+    studio = Studio(tz=tz, now=min(one, two) - timedelta(days=1), seed="daily limit")
+    member = studio.member(credits=0)
+    studio.entitlement(member, until=None, max_per_day=1)
+
+    studio.run("book", member_id=member.id, session_id=studio.session(start=one).id)
+    again = studio.run("book", member_id=member.id, session_id=studio.session(start=two).id)
+
+    if days_apart == 0:
+        assert again.outcome.code == "daily_limit_reached", (one, two, again.outcome)
+    else:
+        assert again.outcome.status is Status.APPLIED, (one, two, again.outcome)
