@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -199,3 +199,19 @@ def test_refused_rows_of_a_schedule(replica: Replica, studio: ImportStudio,
     assert refused == {"": "missing_required", "Yoga Basics": "duplicate_in_file",
                        "Broken Yoga": "invalid_value", "Yoga on Mars": "invalid_value"}
     assert doc["created"] == 3
+
+
+def test_an_excel_workbook_is_imported(replica: Replica, studio: ImportStudio, manager: str,
+                                       tmp_path: Path) -> None:
+    from tests.imports.test_readers import write_workbook
+
+    path = write_workbook(tmp_path / "members.xlsx", [
+        ["姓名", "手机", "生日", "会员卡类型", "到期日", "剩余次数"],
+        ["周杰", 13600000001, datetime(1990, 5, 17), "10 classes", datetime(2027, 3, 1), 5],
+        ["林青", "1.36E+10", None, None, None, None],
+    ])
+    doc = run(replica, studio, manager, path, apply=True)
+    assert [(r["name"], r["action"], r["code"]) for r in doc["rows"]] == [
+        ("周杰", "create", None), ("林青", "refuse", "spreadsheet_number")]
+    zhou = members_in(replica)["周杰"]
+    assert (zhou.phone, zhou.birthday) == ("13600000001", date(1990, 5, 17))
