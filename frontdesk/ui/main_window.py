@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -314,6 +314,11 @@ class MainWindow(QMainWindow):
         """A whole round finished: everything on screen is redrawn from the replica."""
         self._rebrand()
         self.ctx.events.changed.emit(Changed(everything=True))
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """The check-in bar has the cursor as soon as the window is on screen."""
+        super().showEvent(event)
+        QTimer.singleShot(0, self.ctx.events.refocus.emit)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         app = QApplication.instance()

@@ -91,7 +91,7 @@ def test_coach_sees_own_rosters_and_attendance_only(
     qtbot: QtBot, make_window: Make, world: DeskWorld
 ) -> None:
     world.clock.advance(minutes=25)
-    window, ctx = make_window(Role.COACH)
+    window, _ctx = make_window(Role.COACH)
     desk = window.desk
     assert desk is not None
     assert desk.bar is None and desk.member is None and desk.reports is None
@@ -114,7 +114,7 @@ def test_kiosk_is_self_check_in_only(qtbot: QtBot, make_window: Make, world: Des
     window, ctx = make_window(Role.KIOSK)
     assert window.desk is None and window.kiosk is not None
     assert window.stack.currentWidget() is window.kiosk
-    from PySide6.QtWidgets import QTabWidget, QTableView
+    from PySide6.QtWidgets import QTableView, QTabWidget
 
     assert window.kiosk.findChildren(QTabWidget) == []
     assert window.kiosk.findChildren(QTableView) == []  # no member's data on display
@@ -131,7 +131,7 @@ def test_kiosk_is_self_check_in_only(qtbot: QtBot, make_window: Make, world: Des
 
 
 def test_manager_only_settings_and_overrides(qtbot: QtBot, make_window: Make) -> None:
-    window, ctx = make_window(Role.FRONT_DESK)
+    window, _ctx = make_window(Role.FRONT_DESK)
     assert window.desk is not None
     settings = window.desk.settings
     assert not settings.idle.isEnabled()

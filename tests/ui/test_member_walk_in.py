@@ -92,7 +92,7 @@ def test_edit_member(qtbot: QtBot, make_window: Make, world: DeskWorld) -> None:
     assert "staff_note" in [a.code.value for a in panel.card.alerts]  # type: ignore[union-attr]
     # The duplicate card is refused with the reason, and the dialog stays open.
     panel.buttons["edit"].click()
-    edit = [d for d in window.findChildren(EditMemberDialog) if d.isVisible()][0]
+    edit = next(d for d in window.findChildren(EditMemberDialog) if d.isVisible())
     edit.card.setText(world.members["zhang"].card_code)
     edit.ok_button.click()
     assert edit.isVisible() and "张伟" in edit.banner.heading.text()
@@ -167,7 +167,7 @@ def test_manager_walk_in_over_capacity(qtbot: QtBot, make_window: Make, world: D
     override.click()
     from frontdesk.ui.dialogs.reason import ReasonDialog
 
-    reason = [d for d in window.findChildren(ReasonDialog) if d.isVisible()][0]
+    reason = next(d for d in window.findChildren(ReasonDialog) if d.isVisible())
     reason.reason.setText("Regular, brings own mat")
     reason.ok_button.click()
     qtbot.waitUntil(lambda: not dialog.isVisible())

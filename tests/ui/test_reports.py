@@ -82,7 +82,7 @@ def test_day_report_and_csv_export(
 
 
 def test_range_report_spans_days(qtbot: QtBot, make_window: Make, world: DeskWorld) -> None:
-    window, ctx = make_window(Role.MANAGER)
+    window, _ctx = make_window(Role.MANAGER)
     assert window.desk is not None and window.desk.reports is not None
     reports = window.desk.reports
     from PySide6.QtCore import QDate

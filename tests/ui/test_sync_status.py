@@ -77,7 +77,7 @@ def test_sign_in_chooses_among_several_locations(
 def test_offline_desk_keeps_working_and_catches_up(
     qtbot: QtBot, make_window: Make, world: DeskWorld
 ) -> None:
-    window, ctx = make_window(sync=True)
+    window, _ctx = make_window(sync=True)
     status = window.header.status
     qtbot.waitUntil(lambda: status.dot.text() == "● Online", timeout=10000)
     world.cloud.online = False  # the cloud (or the internet) goes away
@@ -119,7 +119,7 @@ def test_work_offline_switch(qtbot: QtBot, make_window: Make, world: DeskWorld) 
 
 def test_wrong_pc_clock_is_shown(qtbot: QtBot, make_window: Make, world: DeskWorld) -> None:
     world.cloud.skew_s = 3600  # the cloud's time is an hour off this PC's
-    window, ctx = make_window(sync=True)
+    window, _ctx = make_window(sync=True)
     clock = window.header.status.clock
     qtbot.waitUntil(clock.isVisible, timeout=10000)
     assert clock.text() == "This PC's clock is wrong"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from frontdesk.domain.model import BookingStatus, Role
@@ -104,7 +103,7 @@ def test_check_in_undo_no_show_and_check_in_all(
 
 
 def test_late_cancel_says_what_it_costs(qtbot: QtBot, make_window: Make, world: DeskWorld) -> None:
-    window, ctx = make_window()
+    window, _ctx = make_window()
     assert window.desk is not None
     roster = window.desk.today.roster
     _select(roster, "Anna Schmidt")
@@ -142,7 +141,7 @@ def test_early_cancel_and_manager_waiver(qtbot: QtBot, make_window: Make, world:
     today.select_session(world.sessions["now"].id)
     _select(roster, "张伟")
     roster.buttons["cancel"].click()
-    dialog = [d for d in window.findChildren(CancelDialog) if d.isVisible()][0]
+    dialog = next(d for d in window.findChildren(CancelDialog) if d.isVisible())
     dialog.waive.setChecked(True)
     dialog.ok_button.click()
     assert dialog.isVisible() and "reason" in dialog.banner.heading.text()
@@ -160,7 +159,7 @@ def test_early_cancel_and_manager_waiver(qtbot: QtBot, make_window: Make, world:
 def test_move_from_waitlist_and_add_someone(
     qtbot: QtBot, make_window: Make, world: DeskWorld
 ) -> None:
-    window, ctx = make_window(Role.MANAGER)
+    window, _ctx = make_window(Role.MANAGER)
     assert window.desk is not None
     today = window.desk.today
     today.select_session(world.sessions["small"].id)
@@ -173,7 +172,7 @@ def test_move_from_waitlist_and_add_someone(
     assert override.isEnabled()  # a manager may override capacity
     _select(roster, "李娜娜")
     roster.buttons["cancel"].click()
-    dialog = [d for d in window.findChildren(CancelDialog) if d.isVisible()][0]
+    dialog = next(d for d in window.findChildren(CancelDialog) if d.isVisible())
     dialog.ok_button.click()
     # Past the waitlist cutoff nobody moves up by themselves: the desk moves Anna.
     assert _status(roster, "Anna Schmidt") is BookingStatus.WAITLISTED

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QAbstractItemModel, Qt
+from PySide6.QtCore import QAbstractItemModel, QSize, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -39,6 +40,23 @@ ALERT_ACTIONS: dict[str, tuple[Callable[[], str], str]] = {
     "view_note": (lambda: tr("Edit note…"), "edit_member"),
     "unfreeze": (lambda: tr("End freeze"), "unfreeze"),
 }
+
+
+class _FitWidth(QScrollArea):
+    """Scrolls up and down only, and asks its splitter for the width its content needs
+    (Chinese labels at 150% scaling must never be cut off)."""
+
+    def minimumSizeHint(self) -> QSize:
+        base = super().minimumSizeHint()
+        inner = self.widget()
+        if inner is None:
+            return base
+        width = (
+            inner.minimumSizeHint().width()
+            + self.verticalScrollBar().sizeHint().width()
+            + 2 * self.frameWidth()
+        )
+        return QSize(max(width, base.width()), base.height())
 
 
 def left_text(ent: Entitlement, currency: str) -> str:
@@ -105,10 +123,10 @@ class MemberPanel(QWidget):
             "feedback": button(tr("Feedback…"), self.feedback),
             "freeze": button(tr("Freeze… (manager)"), self.freeze),
         }
-        actions = QHBoxLayout()
-        for widget in b.values():
-            actions.addWidget(widget)
-        actions.addStretch(1)
+        # A grid, not a row: the panel is narrow, and Chinese labels must not be cut.
+        actions = QGridLayout()
+        for n, widget in enumerate(b.values()):
+            actions.addWidget(widget, n // 3, n % 3)
         inner = QWidget()
         layout = QVBoxLayout(inner)
         layout.addWidget(self.name)
@@ -123,8 +141,9 @@ class MemberPanel(QWidget):
         layout.addWidget(title(tr("Notes")))
         layout.addWidget(self.notes)
         layout.addStretch(1)
-        scroll = QScrollArea()
+        scroll = self.scroller = _FitWidth()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(inner)
         outer = QVBoxLayout(self)
@@ -194,6 +213,7 @@ class MemberPanel(QWidget):
         self.passes.set_rows(card.entitlements)
         self.visits.set_rows(card.visits[:10])
         self.notes.setText(m.notes or tr("No notes."))
+        self.scroller.updateGeometry()  # new alerts may need more width
 
     def _alert_row(self, alert: Alert) -> QWidget:
         row = QFrame()
@@ -207,7 +227,7 @@ class MemberPanel(QWidget):
         if alert.code.value == "staff_note" and self.card is not None:
             params["note"] = self.card.member.notes.strip()
         label = QLabel(
-            ("⛔ " if alert.blocking else "⚠ ") + tr_code(alert.code.value, alert.message, **params)
+            ("✗ " if alert.blocking else "⚠ ") + tr_code(alert.code.value, alert.message, **params)
         )
         label.setWordWrap(True)
         label.setObjectName(f"Alert_{alert.code.value}")
