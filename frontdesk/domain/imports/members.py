@@ -504,8 +504,9 @@ class _PassMatcher:
         for name, n in sorted(self.unmatched.items()):
             if name:
                 out.append(
-                    f"Pass {name!r} matches no plan of the studio: {counted(n, 'row')} get a "
-                    "pass of that name (a pack when classes left are given, else a membership)."
+                    f"Pass {name!r} matches no plan of the studio: a pass of that name is "
+                    f"made for {counted(n, 'row')} (a pack when classes left are given, else "
+                    "a membership)."
                 )
             else:
                 out.append(
