@@ -228,17 +228,29 @@ def _desk_counts(replica: Any) -> tuple[int, int]:
     return counts
 
 
+def _reachable(server: str | None) -> bool:
+    """Whether the cloud answers right now (a quick health probe)."""
+    if not server:
+        return False
+    from frontdesk.sync import CloudClient
+
+    async def probe() -> bool:
+        client = CloudClient(server, timeout=2.0)
+        try:
+            return await client.health()
+        finally:
+            await client.aclose()
+
+    return bool(run_async(probe()))
+
+
 def cmd_status(args: argparse.Namespace, out: Output) -> int:
-    from frontdesk.domain.codec import parse_datetime
     from frontdesk.local_db import Views
 
     replica = open_replica(args)
     views = Views(replica)
     pending, attention = views.counts()
-    last_contact = replica.meta("last_contact")
-    online = bool(
-        last_contact and desk_now() - parse_datetime(last_contact) < timedelta(seconds=90)
-    )
+    online = _reachable(replica.meta("server_url"))
     offset = replica.meta("clock_offset_s")
     doc = {
         "online": online,

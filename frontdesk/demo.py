@@ -28,19 +28,25 @@ class DemoError(Exception):
 
 @dataclass
 class EmbeddedCloud:
+    """A cloud tenant service in a child process on a loopback port (kept across restarts)."""
+
     folder: Path
+    database_url: str = ""
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
+
+    def __post_init__(self) -> None:
+        self.database_url = self.database_url or f"sqlite:///{self.folder / 'cloud.db'}"
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     @property
-    def database_url(self) -> str:
-        return f"sqlite:///{self.folder / 'cloud.db'}"
+    def log_path(self) -> Path:
+        return self.folder / "cloud.log"
 
-    def _cli(self, *args: str) -> str:
+    def cli(self, *args: str) -> str:
         done = subprocess.run(
             [
                 sys.executable,
@@ -58,54 +64,63 @@ class EmbeddedCloud:
             raise DemoError(f"frontdesk-cloud {args[0]} failed: {done.stderr.strip()}")
         return done.stdout
 
-    def prepare(self, members: int) -> dict[str, Any]:
+    def prepare(self, members: int, day: str | None = None) -> dict[str, Any]:
+        """Migrate and seed a fresh demo studio; the seed's JSON document."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        self._cli("migrate")
+        self.cli("migrate")
+        extra = ("--date", day) if day else ()
         seed: dict[str, Any] = json.loads(
-            self._cli("seed-demo", "--json", "--reset", "--members", str(members))
+            self.cli("seed-demo", "--json", "--reset", "--members", str(members), *extra)
         )
         return seed
 
     def start(self) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        log = (self.folder / "cloud.log").open("ab")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "frontdesk_cloud.cli",
-                "--database-url",
-                self.database_url,
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-            ],
-            stdout=log,
-            stderr=log,
-        )
+        if not self.port:
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                self.port = sock.getsockname()[1]
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "frontdesk_cloud.cli",
+                    "--database-url",
+                    self.database_url,
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                ],
+                stdout=log,
+                stderr=log,
+            )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise DemoError(f"the embedded cloud stopped; see {self.folder / 'cloud.log'}")
+                raise DemoError(f"the cloud stopped: {self.log_path.read_text()[-2000:]}")
             try:
                 if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
                     return
             except httpx.HTTPError:
                 time.sleep(0.1)
-        raise DemoError("the embedded cloud did not start within 30 s")
+        raise DemoError("the cloud did not start within 30 s")
 
-    def stop(self) -> None:
-        if self.process is not None:
+    def stop(self, kill: bool = False) -> None:
+        if self.process is None:
+            return
+        if kill:
+            self.process.kill()
+        else:
             self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-            self.process = None
+        try:
+            self.process.wait(20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+        self.process = None
 
 
 def prepare_desk(data_dir: Path, cloud: EmbeddedCloud, seed: dict[str, Any]) -> Path:

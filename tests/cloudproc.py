@@ -4,105 +4,23 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
+from frontdesk.demo import EmbeddedCloud
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+class Cloud(EmbeddedCloud):
+    """The demo's embedded cloud, seeded, with the seed document kept for tests."""
 
+    seed: dict[str, Any]
 
-def cloud_cli(
-    database_url: str, *args: str, timeout: float = 300
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "frontdesk_cloud.cli", "--database-url", database_url, *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-@dataclass
-class Cloud:
-    """A migrated, seeded cloud served by a real uvicorn process on a loopback port."""
-
-    database_url: str
-    log_path: Path
-    port: int = field(default_factory=free_port)
-    seed: dict[str, Any] = field(default_factory=dict)
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def prepare(self, members: int = 40, date: str | None = None) -> Cloud:
-        for args in (
-            ("migrate",),
-            ("seed-demo", "--json", "--members", str(members), *(("--date", date) if date else ())),
-        ):
-            done = cloud_cli(self.database_url, *args)
-            if done.returncode != 0:
-                raise RuntimeError(f"frontdesk-cloud {args[0]} failed: {done.stderr}")
-            if args[0] == "seed-demo":
-                self.seed = json.loads(done.stdout)
+    def prepare_seeded(self, members: int = 40, day: str | None = None) -> Cloud:
+        self.seed = self.prepare(members, day)
         return self
-
-    def start(self) -> Cloud:
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "frontdesk_cloud.cli",
-                "--database-url",
-                self.database_url,
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-            ],
-            stdout=log,
-            stderr=log,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the cloud exited: {self.log_path.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("the cloud did not answer /health within 30 s")
-
-    def stop(self, kill: bool = False) -> None:
-        if self.process is None:
-            return
-        if kill:
-            self.process.kill()
-        else:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
-        self.process = None
 
     def staff(self, role: str) -> dict[str, Any]:
         return next(s for s in self.seed["staff"] if s["role"] == role)

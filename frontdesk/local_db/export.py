@@ -128,12 +128,21 @@ def _files(data: _Data) -> list[tuple[ExportFile, list[Any]]]:
             col("tier", "Membership level.", lambda m: m.tier),
             col("notes", "Staff notes.", lambda m: m.notes),
             col("status", "active, merged (into merged_into) or anonymised.", lambda m: m.status),
-            col("merged_into", "For a merged record: the member_id it was merged into.",
-                lambda m: m.merged_into),
-            col("waiver_signed_at", "When the waiver was signed (local time with offset).",
-                lambda m: data.when(m.waiver_signed_at)),
-            col("created_at", "When the member was added (local time with offset).",
-                lambda m: data.when(m.created_at)),
+            col(
+                "merged_into",
+                "For a merged record: the member_id it was merged into.",
+                lambda m: m.merged_into,
+            ),
+            col(
+                "waiver_signed_at",
+                "When the waiver was signed (local time with offset).",
+                lambda m: data.when(m.waiver_signed_at),
+            ),
+            col(
+                "created_at",
+                "When the member was added (local time with offset).",
+                lambda m: data.when(m.created_at),
+            ),
         ),
     )
     entitlements = ExportFile(
@@ -147,13 +156,20 @@ def _files(data: _Data) -> list[tuple[ExportFile, list[Any]]]:
             col("kind", "pack, membership, drop_in or stored_value.", lambda e: e.kind),
             col("name", "The pass's name.", lambda e: e.name),
             col("valid_from", "First valid day, YYYY-MM-DD.", lambda e: e.valid_from),
-            col("valid_until", "Last valid day, YYYY-MM-DD; empty: no end.",
-                lambda e: e.valid_until),
+            col(
+                "valid_until", "Last valid day, YYYY-MM-DD; empty: no end.", lambda e: e.valid_until
+            ),
             col("credits_total", "Classes the pack started with.", lambda e: e.credits_total),
-            col("credits_left", "Classes left (packs and drop-ins; empty otherwise).",
-                lambda e: e.balance if e.kind in _CREDIT_KINDS else ""),
-            col("stored_value", f"Money left on a stored-value card, in {data.currency}.",
-                lambda e: _money(e.balance) if e.kind is EntitlementKind.STORED_VALUE else ""),
+            col(
+                "credits_left",
+                "Classes left (packs and drop-ins; empty otherwise).",
+                lambda e: e.balance if e.kind in _CREDIT_KINDS else "",
+            ),
+            col(
+                "stored_value",
+                f"Money left on a stored-value card, in {data.currency}.",
+                lambda e: _money(e.balance) if e.kind is EntitlementKind.STORED_VALUE else "",
+            ),
             col("paid", "true when paid for.", lambda e: e.paid),
             col("frozen_from", "First day of a freeze, if any.", lambda e: e.frozen_from),
             col("frozen_until", "Last day of that freeze.", lambda e: e.frozen_until),
@@ -171,26 +187,47 @@ def _files(data: _Data) -> list[tuple[ExportFile, list[Any]]]:
         col("room", "Its room.", session_field("room_name")),
         col("member_id", "The member (members.csv).", lambda b: b.member_id),
         col("member_name", "That member's name.", lambda b: data.member_name(b.member_id)),
-        col("status", "booked, waitlisted, cancelled, late_cancelled, checked_in or no_show.",
-            lambda b: b.status),
+        col(
+            "status",
+            "booked, waitlisted, cancelled, late_cancelled, checked_in or no_show.",
+            lambda b: b.status,
+        ),
     )
     bookings = ExportFile(
         "bookings.csv",
         "Every booking of the classes this desk holds, whatever became of it.",
         (
             *booking_columns,
-            col("waitlist_position", "Place on the waitlist, for waitlisted bookings.",
-                lambda b: b.waitlist_position),
-            col("created_at", "When it was booked (local time with offset).",
-                lambda b: data.when(b.created_at)),
-            col("entitlement_id", "The pass that paid for it (entitlements.csv), if any.",
-                lambda b: b.entitlement_id),
-            col("charged", "Classes (or, for stored value, cents) taken from that pass.",
-                lambda b: b.charged),
-            col("over_capacity", "true when kept over the class's capacity.",
-                lambda b: b.over_capacity),
-            col("penalty_waived", "true when a late-cancel or no-show penalty was waived.",
-                lambda b: b.penalty_waived),
+            col(
+                "waitlist_position",
+                "Place on the waitlist, for waitlisted bookings.",
+                lambda b: b.waitlist_position,
+            ),
+            col(
+                "created_at",
+                "When it was booked (local time with offset).",
+                lambda b: data.when(b.created_at),
+            ),
+            col(
+                "entitlement_id",
+                "The pass that paid for it (entitlements.csv), if any.",
+                lambda b: b.entitlement_id,
+            ),
+            col(
+                "charged",
+                "Classes (or, for stored value, cents) taken from that pass.",
+                lambda b: b.charged,
+            ),
+            col(
+                "over_capacity",
+                "true when kept over the class's capacity.",
+                lambda b: b.over_capacity,
+            ),
+            col(
+                "penalty_waived",
+                "true when a late-cancel or no-show penalty was waived.",
+                lambda b: b.penalty_waived,
+            ),
         ),
     )
     attendance = ExportFile(
@@ -198,8 +235,11 @@ def _files(data: _Data) -> list[tuple[ExportFile, list[Any]]]:
         "Who came and who did not: the checked-in and no-show bookings of bookings.csv.",
         (
             *booking_columns,
-            col("checked_in_at", "When they were checked in (local time with offset).",
-                lambda b: data.when(b.checked_in_at)),
+            col(
+                "checked_in_at",
+                "When they were checked in (local time with offset).",
+                lambda b: data.when(b.checked_in_at),
+            ),
             col("walk_in", "true for a walk-in (not booked beforehand).", lambda b: b.walk_in),
             col("unpaid", "true when they attended without a valid pass.", lambda b: b.unpaid),
         ),
@@ -216,16 +256,25 @@ def _files(data: _Data) -> list[tuple[ExportFile, list[Any]]]:
             col("kind", "pass, drop_in, top_up or fee.", lambda s: s.kind),
             col("description", "What was sold.", lambda s: s.description),
             col("amount", f"Price in {data.currency}.", lambda s: _money(s.amount_cents)),
-            col("refunded", f"Refunded so far, in {data.currency}.",
-                lambda s: _money(s.refunded_cents)),
+            col(
+                "refunded",
+                f"Refunded so far, in {data.currency}.",
+                lambda s: _money(s.refunded_cents),
+            ),
             col("currency", "Currency code.", lambda s: data.currency),
-            col("method", "cash, card, wechat_pay, alipay, stored_value or other.",
-                lambda s: s.method),
+            col(
+                "method",
+                "cash, card, wechat_pay, alipay, stored_value or other.",
+                lambda s: s.method,
+            ),
             col("paid", "true when the money came in.", lambda s: s.paid),
             col("void", "true when cancelled (a waived fee).", lambda s: s.void),
             col("plan_id", "The plan sold, if any.", lambda s: s.plan_id),
-            col("entitlement_id", "The pass it made or topped up (entitlements.csv).",
-                lambda s: s.entitlement_id),
+            col(
+                "entitlement_id",
+                "The pass it made or topped up (entitlements.csv).",
+                lambda s: s.entitlement_id,
+            ),
             col("staff_id", "The staff member who sold it.", lambda s: s.staff_id),
         ),
     )
@@ -235,8 +284,7 @@ def _files(data: _Data) -> list[tuple[ExportFile, list[Any]]]:
         return (session.start.isoformat() if session else "", b.id)
 
     attended = [
-        b for b in data.bookings
-        if b.status in (BookingStatus.CHECKED_IN, BookingStatus.NO_SHOW)
+        b for b in data.bookings if b.status in (BookingStatus.CHECKED_IN, BookingStatus.NO_SHOW)
     ]
     return [
         (members, sorted(data.members.values(), key=lambda m: (m.name, m.id))),
@@ -255,8 +303,11 @@ def export_all(replica: Replica, directory: Path) -> list[Written]:
     files = _files(data)
     for spec, rows in files:
         path = directory / spec.name
-        _write_csv(path, [c.name for c in spec.columns],
-                   ([_text(c.value(row)) for c in spec.columns] for row in rows))
+        _write_csv(
+            path,
+            [c.name for c in spec.columns],
+            ([_text(c.value(row)) for c in spec.columns] for row in rows),
+        )
         written.append(Written(path, len(rows)))
     readme = directory / "README.txt"
     _atomic_write(readme, _readme(data, [spec for spec, _ in files]).encode("utf-8-sig"))

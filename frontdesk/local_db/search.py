@@ -54,7 +54,8 @@ def fold(text: str) -> str:
 
 @lru_cache(maxsize=65536)
 def _char_pinyin(char: str) -> str:
-    return lazy_pinyin(char)[0]
+
+    return str(lazy_pinyin(char)[0])
 
 
 def _readings(run: str) -> list[list[str]]:

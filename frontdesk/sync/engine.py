@@ -27,6 +27,7 @@ from frontdesk.protocol import (
     MAX_BATCH,
     MAX_PAGE,
     MEMBERS,
+    CommandEnvelope,
     DeviceRequest,
     PartitionCursor,
     PullRequest,
@@ -283,7 +284,7 @@ class SyncEngine:
             raise NotSignedIn("This desk is not registered.")
         pushed = 0
         while True:
-            batch = self.replica.pending(MAX_BATCH)
+            batch = _bounded(self.replica.pending(MAX_BATCH))
             if not batch:
                 return pushed
             request = PushRequest(client_id=client_id, commands=tuple(batch))
@@ -401,6 +402,19 @@ class SyncEngine:
             if self.replica.pending(1):
                 return
             await asyncio.sleep(0.2)
+
+
+MAX_PUSH_BYTES = 4_000_000  # well under the cloud's request limit, whatever the commands
+
+
+def _bounded(batch: list[CommandEnvelope]) -> list[CommandEnvelope]:
+    """The longest prefix of `batch` whose encoded size stays under MAX_PUSH_BYTES."""
+    total = 0
+    for count, envelope in enumerate(batch):
+        total += len(json.dumps(encode(envelope), ensure_ascii=False).encode())
+        if total > MAX_PUSH_BYTES and count:
+            return batch[:count]
+    return batch
 
 
 async def _sleep_or_stop(stop: asyncio.Event, delay: float) -> None:

@@ -230,3 +230,9 @@ def test_outbox_args_round_trip(desk: Desk, studio: Studio) -> None:
     envelope = desk.replica.pending(1)[0]
     assert envelope.args == {"member_id": member.id, "rating": 4, "comment": "好"}
     assert json.loads(json.dumps(encode(envelope)))["staff_id"] == manager
+
+
+def test_schema_head_constant_matches_the_migrations() -> None:
+    from frontdesk.local_db import migrate
+
+    assert migrate.head_revision() == migrate.SCHEMA_HEAD

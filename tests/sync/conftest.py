@@ -13,8 +13,8 @@ from tests.faultproxy import FaultProxy
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
     folder = tmp_path_factory.mktemp("cloud")
-    served = Cloud(f"sqlite:///{folder / 'cloud.db'}", folder / "cloud.log")
-    served.prepare(members=40).start()
+    served = Cloud(folder).prepare_seeded(members=40)
+    served.start()
     yield served
     served.stop()
 

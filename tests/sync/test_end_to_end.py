@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import sqlite3
 import time
+from datetime import date, timedelta
 from typing import Any
 
 from tests.cloudproc import Cloud, DeskProc
@@ -43,6 +44,7 @@ def test_offline_check_in_is_kept_and_synced(
     code, _ = desk.run("sync", "--once")
     assert code == 0
     assert _status(desk)["pending"] == 0
+    assert desk.run("attention")[1] == []
     other = make_desk()
     assert _roster(other, open_session["id"])[member] == "checked_in"
 
@@ -51,11 +53,9 @@ def test_two_offline_desks_book_the_last_spot(
     cloud: Cloud, make_desk: Any, open_session: dict[str, Any]
 ) -> None:
     desk_a, desk_b = make_desk(), make_desk()
-    code, sessions = desk_a.run("sessions", "--date", cloud.seed["date"])
-    later = [
-        s for s in sessions if s["start"] > sessions[0]["start"] and s["id"] != open_session["id"]
-    ]
-    target = min(later, key=lambda s: s["capacity"] - s["booked"])
+    tomorrow = (date.fromisoformat(cloud.seed["date"]) + timedelta(days=1)).isoformat()
+    code, sessions = desk_a.run("sessions", "--date", tomorrow)
+    target = min(sessions, key=lambda s: s["capacity"] - s["booked"])
     booked = set(_roster(desk_a, target["id"]))
     free_members = [m for m in _member_ids(desk_a) if m not in booked]
     # Fill all but one place online, so both offline desks race for the last one.
@@ -93,7 +93,7 @@ def test_killed_after_the_cloud_committed(
     syncing = desk.spawn("sync", "--once")
     assert proxy.answered_upstream.wait(30)
     syncing.send_signal(signal.SIGKILL)
-    syncing.wait(10)
+    syncing.communicate(timeout=10)
     assert _status(desk)["pending"] == 1
     code, _ = desk.run("sync", "--once")
     assert code == 0
@@ -134,8 +134,10 @@ def _member_ids(desk: DeskProc) -> list[str]:
     try:
         rows = conn.execute(
             "SELECT DISTINCT member_id FROM rows WHERE kind = 'entitlement' "
-            "AND json_extract(data, '$.paid') AND json_extract(data, '$.valid_until') IS NULL "
-            "OR json_extract(data, '$.valid_until') > date('now', '+30 days') ORDER BY member_id"
+            "AND json_extract(data, '$.paid') AND json_extract(data, '$.status') = 'active' "
+            "AND (json_extract(data, '$.kind') = 'membership' OR json_extract(data, '$.balance') > 2) "
+            "AND (json_extract(data, '$.valid_until') IS NULL "
+            "OR json_extract(data, '$.valid_until') > date('now', '+30 days')) ORDER BY member_id"
         ).fetchall()
     finally:
         conn.close()
@@ -167,7 +169,8 @@ def test_commands_while_sync_runs_in_another_process(
         assert _status(desk)["pending"] == 0
     finally:
         live.send_signal(signal.SIGTERM)
-        assert live.wait(20) == 0
+        _, errors = live.communicate(timeout=20)
+        assert live.returncode == 0, errors
     assert all(_roster(desk, open_session["id"])[m] == "checked_in" for m in members)
 
 

@@ -91,9 +91,18 @@ def import_members(
         _Chunk([m.row for m in part], encode(ImportMembers(tuple(part), source=path.name)))
         for part in chunks(plan.ready, chunk_rows)
     ]
-    _send(replica, "import_members", parts, staff_id, now, apply, report,
-          lambda row, action, code=None, reason=None: ReportRow(
-              row, action, names[row], code, reason))
+    _send(
+        replica,
+        "import_members",
+        parts,
+        staff_id,
+        now,
+        apply,
+        report,
+        lambda row, action, code=None, reason=None: ReportRow(
+            row, action, names[row], code, reason
+        ),
+    )
     return report
 
 
@@ -208,9 +217,14 @@ def _send(
             if outcomes.get(row, "created") == "created":
                 report.rows.append(row_of(row, CREATE))
             elif name == "import_members":
-                report.rows.append(row_of(
-                    row, REFUSE, DUPLICATE_MEMBER, "This row was imported before; nothing to do."
-                ))
+                report.rows.append(
+                    row_of(
+                        row,
+                        REFUSE,
+                        DUPLICATE_MEMBER,
+                        "This row was imported before; nothing to do.",
+                    )
+                )
             else:
                 already += 1
         if already:

@@ -192,8 +192,10 @@ class _Reader:
             raise _EventProblem(v.MISSING_REQUIRED, "This event has no start time.")
         start = self.moment(event["DTSTART"])
         if not isinstance(start, datetime):
-            self.note(f"All-day event {title!r} ({start.isoformat()}) skipped: a class needs a "
-                      "start time.")
+            self.note(
+                f"All-day event {title!r} ({start.isoformat()}) skipped: a class needs a "
+                "start time."
+            )
             return
         length = self._length(event, start, title)
         uid = uid or f"{title}|{start.isoformat()}"

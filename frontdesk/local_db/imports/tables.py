@@ -55,8 +55,9 @@ def read_table(path: Path) -> TableFile:
         lines = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
         raise ImportFileError(f"{path.name} is not a readable CSV file: {exc}.") from exc
-    return TableFile(lines, [f"Read as CSV: {encoding}, columns separated by "
-                             f"{_DELIMITERS[delimiter]}."])
+    return TableFile(
+        lines, [f"Read as CSV: {encoding}, columns separated by {_DELIMITERS[delimiter]}."]
+    )
 
 
 def decode_text(data: bytes, name: str) -> tuple[str, str]:
@@ -132,8 +133,15 @@ def _workbook(data: bytes, name: str) -> TableFile:
                 sheets = len(book.worksheets)
             finally:
                 book.close()
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, IndexError, ValueError,
-            OSError, EOFError) as exc:
+    except (
+        zipfile.BadZipFile,
+        InvalidFileException,
+        KeyError,
+        IndexError,
+        ValueError,
+        OSError,
+        EOFError,
+    ) as exc:
         raise ImportFileError(
             f"{name} is not a readable Excel workbook ({exc}). Open it in Excel and save it "
             "again as .xlsx or CSV UTF-8, then import that file."
@@ -164,10 +172,10 @@ def _cell_text(value: object) -> str:
 def load_mapping(path: Path) -> MappingChoice:
     """A manager's mapping file (TOML):
 
-        [columns]            # column in the file = member field, or "ignore"
-        "Mobile #" = "phone"
-        [dates]              # day/month order of a date column
-        "Expiry" = "month_first"
+    [columns]            # column in the file = member field, or "ignore"
+    "Mobile #" = "phone"
+    [dates]              # day/month order of a date column
+    "Expiry" = "month_first"
     """
     try:
         data = tomllib.loads(read_bytes(path).decode("utf-8-sig"))
