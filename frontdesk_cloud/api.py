@@ -39,7 +39,7 @@ from frontdesk.protocol import (
 
 from . import sync
 from .accounts import Accounts, ApiError, Principal
-from .db import Database
+from .db import UNAVAILABLE, Database
 from .live import FeedWatcher
 from .openapi import answer, body
 from .settings import Settings
@@ -135,12 +135,13 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return _error(exc.status_code, code, str(exc.detail))
 
-    @app.exception_handler(sa.exc.OperationalError)
-    @app.exception_handler(sa.exc.InterfaceError)
     async def _unavailable(_request: Request, exc: Exception) -> Response:
         log.warning("database unavailable: %s", exc)
         return _error(503, "unavailable", "The database is not answering; try again shortly.",
                       {"Retry-After": "1"})
+
+    for kind in UNAVAILABLE:
+        app.add_exception_handler(kind, _unavailable)
 
     limit = settings.max_body_bytes
 

@@ -8,14 +8,24 @@ The one place that knows the driver. On PostgreSQL every transaction sets
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
+
+#: Errors of the database itself (through SQLAlchemy or straight from the driver).
+DRIVER_ERRORS: tuple[type[Exception], ...] = (sa.exc.DBAPIError, sqlite3.Error, psycopg.Error)
+#: Errors that mean "the database is not answering right now": retry later (503).
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    sa.exc.OperationalError, sa.exc.InterfaceError, sqlite3.OperationalError,
+    psycopg.OperationalError, psycopg.InterfaceError,
+)
 
 
 class DatabaseURLError(ValueError):

@@ -271,6 +271,7 @@ class TenantStore:
         self._found: dict[tuple[type, str, str], set[str]] = {}
         self._locked: set[str] = set()
         self._feed_locked = False
+        self._cursor: Any = None
         self._feed: tuple[int, int] | None = None  # (position, epoch) while the lock is held
         self._defer = False
         self._unflushed = False
@@ -298,43 +299,50 @@ class TenantStore:
         statement building would cost more than the database. `sql` uses `?` markers
         and always has the condition `tenant_id = ?`, bound to `self.tenant_id`.
         """
-        if self.is_postgres:
-            sql = _PG_SQL.get(sql) or _PG_SQL.setdefault(sql, sql.replace("?", "%s"))
-        cursor = self.conn.connection.cursor()
-        try:
-            cursor.execute(sql, tuple(params))
-            return list(cursor.fetchall()) if cursor.description else []
-        finally:
-            cursor.close()
+        cursor = self._raw_exec(sql, params)
+        return list(cursor.fetchall())
+
+    def _raw_exec(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Send a statement without waiting for its answer (in a pipeline, it is queued)."""
+        cursor = self._dbapi_cursor()
+        cursor.execute(self._dialect_sql(sql), tuple(params))
+        return cursor
 
     def _raw_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        if self.is_postgres:
-            sql = _PG_SQL.get(sql) or _PG_SQL.setdefault(sql, sql.replace("?", "%s"))
-        cursor = self.conn.connection.cursor()
-        try:
-            cursor.executemany(sql, [tuple(row) for row in rows])
-        finally:
-            cursor.close()
+        self._dbapi_cursor().executemany(self._dialect_sql(sql), [tuple(r) for r in rows])
+
+    def _dialect_sql(self, sql: str) -> str:
+        if not self.is_postgres:
+            return sql
+        return _PG_SQL.get(sql) or _PG_SQL.setdefault(sql, sql.replace("?", "%s"))
+
+    def _dbapi_cursor(self) -> Any:
+        """One driver cursor for this transaction's hot paths."""
+        if self._cursor is None:
+            self._cursor = self.conn.connection.cursor()
+        return self._cursor
 
     @contextlib.contextmanager
     def savepoint(self) -> Iterator[None]:
-        """One command's changes: kept when the block ends, undone when it raises."""
-        self._raw_statement("SAVEPOINT command")
+        """One command's writes: kept when the block ends, undone when it raises.
+
+        On PostgreSQL the block runs in psycopg's pipeline mode: the savepoint, the
+        inserts and updates and the release travel together instead of one round trip
+        each (a read in the block sends what is queued and waits for its answer).
+        """
+        pipeline = (self.conn.connection.dbapi_connection.pipeline()  # type: ignore[union-attr]
+                    if self.is_postgres else contextlib.nullcontext())
         try:
-            yield
+            with pipeline:
+                self._raw_exec("SAVEPOINT command")
+                yield
+                self._raw_exec("RELEASE SAVEPOINT command")
         except BaseException:
-            self._raw_statement("ROLLBACK TO SAVEPOINT command")
-            self._raw_statement("RELEASE SAVEPOINT command")
+            self._raw_exec("ROLLBACK TO SAVEPOINT command")
+            self._raw_exec("RELEASE SAVEPOINT command")
             self.forget()
             raise
-        self._raw_statement("RELEASE SAVEPOINT command")
 
-    def _raw_statement(self, sql: str) -> None:
-        cursor = self.conn.connection.cursor()
-        try:
-            cursor.execute(sql)
-        finally:
-            cursor.close()
 
     def get(self, cls: type[T], entity_id: str) -> T | None:
         key = (cls, entity_id)
@@ -411,36 +419,53 @@ class TenantStore:
             )
             self._unflushed = False
 
-    def lock_rows(self, ids: Iterable[str], member_ids: Iterable[str] = ()) -> None:
-        """Lock the named rows, and the entitlements of the named members, FOR UPDATE.
+    def lock_rows(self, keys: Iterable[tuple[str, str]], member_ids: Iterable[str] = ()) -> None:
+        """Lock the named (kind, id) rows and the named members' entitlements FOR UPDATE.
 
-        Where capacity and credits are decided these rows must not change under us.
-        SQLite already holds the database write lock (BEGIN IMMEDIATE).
+        Where capacity and credits are decided these rows must not change under us. The
+        locked rows are read in the same round trip and feed the cache the rules read
+        from. SQLite already holds the database write lock (BEGIN IMMEDIATE).
         """
         if not self.is_postgres:
             return
-        wanted = sorted(set(ids) - self._locked)
+        by_kind: dict[str, list[str]] = {}
+        for kind, entity_id in set(keys):
+            if f"{kind}:{entity_id}" not in self._locked:
+                by_kind.setdefault(kind, []).append(entity_id)
         members = sorted({m for m in member_ids if f"m:{m}" not in self._locked})
-        if wanted:
-            self.conn.execute(
-                sa.select(entities.c.id)
-                .where(self._mine(entities), entities.c.id.in_(wanted))
-                .order_by(entities.c.kind, entities.c.id)
-                .with_for_update()
-            ).all()
-            self._locked.update(wanted)
+        if not by_kind and not members:
+            return
+        groups = [f"(kind = ? AND id IN ({', '.join('?' * len(ids))}))" for ids in by_kind.values()]
+        params: list[Any] = [self.tenant_id]
+        for kind, ids in by_kind.items():
+            params += [kind, *ids]
         if members:
-            self.conn.execute(
-                sa.select(entities.c.id)
-                .where(
-                    self._mine(entities),
-                    entities.c.kind == "entitlement",
-                    entities.c.member_id.in_(members),
-                )
-                .order_by(entities.c.id)
-                .with_for_update()
-            ).all()
-            self._locked.update(f"m:{m}" for m in members)
+            marks = ", ".join("?" * len(members))
+            groups.append(f"(kind = 'entitlement' AND member_id IN ({marks}))")
+            params += members
+        rows = self._raw(
+            "SELECT kind, id, data, partition, member_id FROM entities "
+            f"WHERE tenant_id = ? AND ({' OR '.join(groups)}) ORDER BY kind, id FOR UPDATE",
+            params,
+        )
+        owned: dict[str, set[str]] = {m: set() for m in members}
+        for kind, entity_id, data, partition, member_id in rows:
+            cls = KINDS[kind]
+            if (cls, entity_id) not in self._cache:
+                self._remember(cls, entity_id, (data, partition))
+            if kind == "entitlement" and member_id in owned:
+                owned[member_id].add(entity_id)
+        for member_id, owned_ids in owned.items():
+            # Every entitlement of the member was just read: answer `find` from the cache.
+            key = (KINDS["entitlement"], "member_id", member_id)
+            if key not in self._found:
+                self._found[key] = {
+                    i for i in owned_ids
+                    if getattr(self._cache.get((KINDS["entitlement"], i)), "member_id", None)
+                    == member_id
+                }
+        self._locked.update(f"{k}:{i}" for k, ids in by_kind.items() for i in ids)
+        self._locked.update(f"m:{m}" for m in members)
 
     # --- writing -----------------------------------------------------------------------
 
@@ -563,8 +588,8 @@ class TenantStore:
             self._raw_many(_INSERT, [[self.tenant_id, *(row[c] for c in _INSERTED)]
                                      for row in inserts])
         for row in updates:
-            self._raw(_UPDATE, [*(row[c] for c in _UPDATED), self.tenant_id, row["kind"],
-                                row["id"]])
+            self._raw_exec(_UPDATE, [*(row[c] for c in _UPDATED), self.tenant_id, row["kind"],
+                                     row["id"]])
         for partition, kind, entity_id in unstone:
             self.conn.execute(
                 sa.delete(tombstones).where(

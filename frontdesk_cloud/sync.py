@@ -32,14 +32,16 @@ from frontdesk.protocol import (
 )
 
 from .accounts import ApiError, Principal
-from .db import Database
+from .db import DRIVER_ERRORS, Database
 from .store import AppliedRecord, FeedRow, TenantStore, dumps
 
 log = logging.getLogger(__name__)
 
 MAX_PARTITIONS = 100  # in one pull request
-_ID_ARGS = ("session_id", "booking_id", "member_id", "entitlement_id", "sale_id", "keep_id",
-            "merge_id")
+#: Command arguments naming rows whose values decide capacity, credits or money.
+_ID_ARGS = {"session_id": "session", "booking_id": "booking", "member_id": "member",
+            "entitlement_id": "entitlement", "sale_id": "sale", "keep_id": "member",
+            "merge_id": "member"}
 _MEMBER_ARGS = ("member_id", "keep_id", "merge_id")
 
 #: Called after a commit that moved a tenant's feed: (tenant id, new position).
@@ -183,14 +185,15 @@ def _run(
     ctx = Context(now=now, actor=actor, location_id=device.location_id, policy=policy,
                   replay=True)
     try:
-        with store.savepoint():
-            result = execute(env.name, env.version, env.args, env.command_id, ctx, store)
-            if result.changes:
+        result = execute(env.name, env.version, env.args, env.command_id, ctx, store)
+        if result.changes:
+            with store.savepoint():
                 position = store.write(result.changes)
-    except sa.exc.DBAPIError:
+    except DRIVER_ERRORS:
         raise
     except Exception:
-        # A bug in a rule must not wedge the desk's queue: the command is refused, logged.
+        # A bug must not wedge the desk's queue: the command is refused and logged, and
+        # the savepoint has undone whatever it had written.
         log.exception("command %s (%s) failed", env.command_id, env.name)
         return _rejected(env, "internal_error",
                          "The cloud could not run this command; support has the details.",
@@ -214,14 +217,14 @@ def _lock_contested(store: TenantStore, args: Any) -> None:
     """Lock the rows where capacity and credits are decided before the rules read them."""
     if not isinstance(args, dict):
         return
-    ids = [v for k in _ID_ARGS if isinstance(v := args.get(k), str)]
+    keys = [(kind, v) for name, kind in _ID_ARGS.items() if isinstance(v := args.get(name), str)]
     members = [v for k in _MEMBER_ARGS if isinstance(v := args.get(k), str)]
-    store.lock_rows(ids, members)
+    store.lock_rows(keys, members)
     booking_id = args.get("booking_id")
     if isinstance(booking_id, str):
         booking = store.get(Booking, booking_id)
         if booking is not None:
-            store.lock_rows([booking.session_id], [booking.member_id])
+            store.lock_rows([("session", booking.session_id)], [booking.member_id])
 
 
 # --- pull --------------------------------------------------------------------------------
