@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QTimer
 from PySide6.QtWidgets import QApplication
 
 from frontdesk.local_db import Desk, Replica
@@ -147,6 +147,8 @@ def _run(
 
 
 def save_screenshot(window: MainWindow, path: Path) -> None:
+    # Text and style changes queue layout requests: run them so nothing is grabbed half-laid.
+    QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
     path.parent.mkdir(parents=True, exist_ok=True)
     window.grab().save(str(path))
 
@@ -156,8 +158,9 @@ def _screenshot_after_first_sync(window: MainWindow, path: Path) -> None:
         if not path.exists():
             save_screenshot(window, path)
 
-    # MainWindow redraws from the replica on `synced` (connected first); then grab.
-    window.ctx.bridge.synced.connect(take)
+    # MainWindow redraws from the replica on `synced` (connected first); the grab waits for
+    # the events that redraw queued.
+    window.ctx.bridge.synced.connect(lambda: QTimer.singleShot(0, take))
 
 
 def main(data_dir: Path) -> int:

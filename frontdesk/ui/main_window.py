@@ -143,15 +143,23 @@ class Header(QWidget):
         self.offline.setText(tr("Work offline"))
         self.offline.setCheckable(True)
         self.offline.setVisible(ctx.offline_switch)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 6, 10, 6)
+        # Two lines: the studio and who is at the desk; under it, the sync status, which
+        # must stay whole however long the studio's name is.
+        top = QHBoxLayout()
         for widget in (self.logo, self.name, self.place):
-            layout.addWidget(widget)
-        layout.addStretch(1)
-        layout.addWidget(self.status)
-        layout.addWidget(self.offline)
-        layout.addWidget(self.who)
-        layout.addWidget(self.lock)
+            top.addWidget(widget)
+        top.addStretch(1)
+        top.addWidget(self.who)
+        top.addWidget(self.lock)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.status)
+        bottom.addStretch(1)
+        bottom.addWidget(self.offline)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 4, 10, 4)
+        layout.setSpacing(2)
+        layout.addLayout(top)
+        layout.addLayout(bottom)
 
     def show_brand(self, theme: Theme) -> None:
         self.name.setText(theme.name)
