@@ -174,7 +174,7 @@ class Accounts:
             expires_in=int(self.settings.access_ttl.total_seconds()),
             staff_id=staff.id,
             role=staff.role.value,
-            location_ids=staff.location_ids,
+            location_ids=staff.location_ids or store.location_ids(),
             tenant_id=store.tenant_id,
             server_time=now,
         )
@@ -210,6 +210,24 @@ class Accounts:
 
     # --- devices -------------------------------------------------------------------------
 
+    @staticmethod
+    def _device_for(store: TenantStore, request: DeviceRequest, name: str, staff: StaffMember,
+                    now: datetime) -> Device:
+        """A new device, or the one this desk registered as before (same client id)."""
+        desk_id = _checked_desk_id(request.desk_id)
+        known = store.device_of_desk(desk_id) if desk_id is not None else None
+        if known is not None:
+            if known.revoked:
+                raise ApiError(403, "device_revoked",
+                               "This desk has been removed from the studio.")
+            store.move_device(known.id, name, request.location_id)
+            return Device(known.id, known.client_id, name, request.location_id, known.staff_id,
+                          None, desk_id)
+        device = Device(str(uuid.uuid4()), str(uuid.uuid4()), name, request.location_id,
+                        staff.id, None, desk_id)
+        store.add_device(device, now)
+        return device
+
     def register_device(self, principal: Principal, request: DeviceRequest) -> DeviceRegistration:
         now = self.now()
         key = self.key
@@ -227,9 +245,7 @@ class Accounts:
             if staff.location_ids and request.location_id not in staff.location_ids:
                 raise ApiError(403, "wrong_location",
                                f"{staff.name} does not work at that location.")
-            device = Device(str(uuid.uuid4()), str(uuid.uuid4()), name, request.location_id,
-                            staff.id, None)
-            store.add_device(device, now)
+            device = self._device_for(store, request, name, staff, now)
             pair = self._tokens(store, staff, device, now, key)
         return DeviceRegistration(
             device_id=device.id,
@@ -239,6 +255,12 @@ class Accounts:
             access_token=pair.access_token,
             expires_in=pair.expires_in,
         )
+
+
+def _checked_desk_id(desk_id: str | None) -> str | None:
+    if desk_id is not None and not 0 < len(desk_id) <= 64:
+        raise ApiError(422, "invalid_value", "desk_id is text of 1 to 64 characters.")
+    return desk_id
 
 
 def staff_password_hash(password: str) -> str:

@@ -43,11 +43,13 @@ entities = sa.Table(
     sa.Column("member_id", sa.String(_ID), nullable=True),
     sa.Column("entitlement_id", sa.String(_ID), nullable=True),
     sa.Column("card_code", sa.String(200), nullable=True),
+    sa.Column("merged_into", sa.String(_ID), nullable=True),
     sa.Index("ix_entities_feed", "tenant_id", "partition", "position"),
     sa.Index("ix_entities_session", "tenant_id", "kind", "session_id"),
     sa.Index("ix_entities_member", "tenant_id", "kind", "member_id"),
     sa.Index("ix_entities_entitlement", "tenant_id", "kind", "entitlement_id"),
     sa.Index("ix_entities_card", "tenant_id", "kind", "card_code"),
+    sa.Index("ix_entities_merged", "tenant_id", "kind", "merged_into"),
 )
 
 #: A row that left a partition (deleted, or moved to another day), at that position.
@@ -83,6 +85,9 @@ devices = sa.Table(
     sa.Column("staff_id", sa.String(_ID), nullable=False),  # who registered it
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    #: The desk's own durable id: registering the same desk again keeps its client id.
+    sa.Column("desk_id", sa.String(64), nullable=True),
+    sa.Index("uq_devices_desk", "tenant_id", "desk_id", unique=True),
 )
 
 refresh_tokens = sa.Table(

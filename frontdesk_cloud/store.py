@@ -25,17 +25,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
-from frontdesk.domain.clock import local_date
-from frontdesk.domain.codec import decode, encode
-from frontdesk.domain.model import KIND_OF, KINDS, Booking, Location, ScanRecord, Session, Tenant
+from frontdesk.domain.codec import encode, trusted_decoder
+from frontdesk.domain.model import KIND_OF, KINDS, Booking, Location, Session, Tenant
 from frontdesk.protocol import (
-    CATALOGUE,
     CATALOGUE_KINDS,
     CLOUD_ONLY_KINDS,
     MEMBER_KINDS,
-    MEMBERS,
     SCHEDULE_KINDS,
-    schedule_partition,
+    partition_for,
 )
 
 from .db import utc
@@ -56,8 +53,9 @@ from .schema import (
 
 T = TypeVar("T")
 
-#: Entity fields copied into indexed columns, for `find` and for row locks.
-REF_COLUMNS = ("session_id", "member_id", "entitlement_id", "card_code")
+#: Entity fields copied into indexed columns, for `find` and for row locks. A test checks
+#: that every (kind, field) look-up of `frontdesk.domain.state.INDEXED` has its column.
+REF_COLUMNS = ("session_id", "member_id", "entitlement_id", "card_code", "merged_into")
 _BULK_CHUNK = 5000
 _UPDATED = ("data", "partition", "position", *REF_COLUMNS)
 _INSERTED = ("kind", "id", *_UPDATED)
@@ -215,6 +213,7 @@ class Device:
     location_id: str
     staff_id: str
     revoked_at: datetime | None
+    desk_id: str | None = None
 
     @property
     def revoked(self) -> bool:
@@ -373,7 +372,8 @@ class TenantStore:
         rows = self.conn.execute(
             sa.select(entities.c.data).where(self._mine(entities), entities.c.kind == KIND_OF[cls])
         )
-        out = [decode(cls, json.loads(row.data)) for row in rows]
+        build = trusted_decoder(cls)
+        out = [build(json.loads(row.data)) for row in rows]
         return sorted(out, key=lambda e: e.id)  # type: ignore[attr-defined]
 
     def _remember(self, cls: type, entity_id: str, row: tuple[str, str | None] | None) -> None:
@@ -383,7 +383,7 @@ class TenantStore:
             self._cache[(cls, entity_id)] = None
             self._absent.add((kind, entity_id))
             return
-        self._cache[(cls, entity_id)] = decode(cls, json.loads(row[0]))
+        self._cache[(cls, entity_id)] = trusted_decoder(cls)(json.loads(row[0]))
         self._partition[(kind, entity_id)] = row[1]
         self._stored.add((kind, entity_id))
 
@@ -495,25 +495,15 @@ class TenantStore:
         return first
 
     def partition_of(self, entity: object) -> str | None:
-        kind = KIND_OF[type(entity)]
-        if kind in CATALOGUE_KINDS:
-            return CATALOGUE
-        if kind in MEMBER_KINDS:
-            return MEMBERS
-        if isinstance(entity, Session):
-            return schedule_partition(entity.location_id, self._local_day(entity.location_id,
-                                                                          entity.start))
-        if isinstance(entity, Booking):
-            session = self.get(Session, entity.session_id)
-            return self.partition_of(session) if session is not None else None
-        if isinstance(entity, ScanRecord):
-            return schedule_partition(entity.location_id,
-                                      self._local_day(entity.location_id, entity.at))
-        return None
+        """The partition a row belongs to, by the protocol's rule (None: cloud only)."""
+        return partition_for(entity, self._timezone_of, self._session_of)
 
-    def _local_day(self, location_id: str, moment: datetime) -> Any:
+    def _timezone_of(self, location_id: str) -> str:
         location = self.get(Location, location_id)
-        return local_date(moment, location.timezone if location else "UTC")
+        return location.timezone if location is not None else "UTC"
+
+    def _session_of(self, session_id: str) -> Session | None:
+        return self.get(Session, session_id)
 
     def _load_partitions(self, keys: Sequence[tuple[str, str]]) -> None:
         """Learn which rows exist and their partitions, in one query for any kinds."""
@@ -752,18 +742,39 @@ class TenantStore:
             sa.insert(devices).values(
                 tenant_id=self.tenant_id, id=device.id, client_id=device.client_id,
                 name=device.name, location_id=device.location_id, staff_id=device.staff_id,
-                created_at=now, revoked_at=None,
+                created_at=now, revoked_at=None, desk_id=device.desk_id,
             )
         )
 
     def device(self, device_id: str) -> Device | None:
-        row = self.conn.execute(
-            sa.select(devices).where(self._mine(devices), devices.c.id == device_id)
-        ).first()
+        return self._device(devices.c.id == device_id)
+
+    def device_of_desk(self, desk_id: str) -> Device | None:
+        """The device a desk registered as before (its durable local id)."""
+        return self._device(devices.c.desk_id == desk_id)
+
+    def _device(self, condition: sa.ColumnElement[bool]) -> Device | None:
+        row = self.conn.execute(sa.select(devices).where(self._mine(devices), condition)).first()
         if row is None:
             return None
         return Device(row.id, row.client_id, row.name, row.location_id, row.staff_id,
-                      utc(row.revoked_at))
+                      utc(row.revoked_at), row.desk_id)
+
+    def move_device(self, device_id: str, name: str, location_id: str) -> None:
+        self.conn.execute(
+            sa.update(devices)
+            .where(self._mine(devices), devices.c.id == device_id)
+            .values(name=name, location_id=location_id)
+        )
+
+    def location_ids(self) -> tuple[str, ...]:
+        """Every location of the tenant, in the order they were made."""
+        rows = self.conn.execute(
+            sa.select(entities.c.id)
+            .where(self._mine(entities), entities.c.kind == "location")
+            .order_by(entities.c.position)
+        )
+        return tuple(row.id for row in rows)
 
     def revoke_device(self, device_id: str, now: datetime) -> bool:
         result = self.conn.execute(

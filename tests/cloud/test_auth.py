@@ -175,3 +175,42 @@ def test_device_registration_checks_the_location(client: TestClient, studio: Clo
     assert anywhere.status_code == 200
     assert anywhere.json()["location_id"] == studio.other.id
     assert studio.get(StaffMember, studio.staff[Role.OWNER].id) is not None
+
+
+def test_a_desk_registering_again_keeps_its_client_id(client: TestClient, studio: CloudStudio,
+                                                      backend: Backend) -> None:
+    from dataclasses import replace
+
+    studio.write(replace(studio.staff[Role.MANAGER], location_ids=()))
+    token = login(client, studio, Role.MANAGER)["access_token"]
+
+    def register(location_id: str, desk_id: str | None) -> dict[str, str]:
+        answer = client.post("/v1/devices", json={"name": "Front", "location_id": location_id,
+                                                  "desk_id": desk_id}, headers=bearer(token))
+        assert answer.status_code == 200, answer.text
+        body: dict[str, str] = answer.json()
+        return body
+
+    first = register(studio.main.id, "desk-42")
+    again = register(studio.other.id, "desk-42")
+    assert (again["device_id"], again["client_id"]) == (first["device_id"], first["client_id"])
+    assert again["location_id"] == studio.other.id
+    assert register(studio.main.id, "desk-43")["client_id"] != first["client_id"]
+    assert register(studio.main.id, None)["client_id"] != first["client_id"]
+    revoke_device(backend.db, studio.slug, first["device_id"], datetime.now(UTC))
+    refused = client.post("/v1/devices", json={"name": "Front", "location_id": studio.main.id,
+                                               "desk_id": "desk-42"}, headers=bearer(token))
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "device_revoked"
+    too_long = client.post("/v1/devices", json={"name": "Front", "location_id": studio.main.id,
+                                                "desk_id": "x" * 65}, headers=bearer(token))
+    assert too_long.status_code == 422
+
+
+def test_staff_without_a_location_list_get_every_location(client: TestClient,
+                                                          studio: CloudStudio) -> None:
+    from dataclasses import replace
+
+    studio.write(replace(studio.staff[Role.OWNER], location_ids=()))
+    assert login(client, studio, Role.OWNER)["location_ids"] == [studio.main.id, studio.other.id]
+    assert login(client, studio, Role.COACH)["location_ids"] == [studio.main.id]

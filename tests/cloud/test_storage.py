@@ -84,3 +84,20 @@ def test_a_rolled_back_savepoint_leaves_no_trace(studio: CloudStudio) -> None:
         store.forget()
         assert store.get(Member, member.id) == member
         assert store.feed_state()[0] == before
+
+
+def test_every_rule_look_up_has_an_indexed_column() -> None:
+    from frontdesk.domain.state import INDEXED
+    from frontdesk_cloud.store import REF_COLUMNS
+
+    assert {field for _, field in INDEXED} <= set(REF_COLUMNS)
+
+
+def test_find_members_merged_into_another(studio: CloudStudio) -> None:
+    from frontdesk.domain.model import MemberStatus
+
+    keep, _ = studio.member()
+    gone, _ = studio.member()
+    studio.write(replace(gone, status=MemberStatus.MERGED, merged_into=keep.id))
+    with studio.store() as store:
+        assert [m.id for m in store.find(Member, "merged_into", keep.id)] == [gone.id]
