@@ -116,3 +116,13 @@ def test_row_level_security_confines_the_app_role(backend: Backend, studio: Clou
                 "SELECT current_setting('app.tenant_id', true)")).scalar() in ("", None)
     finally:
         db.dispose()
+
+
+def test_a_refresh_token_works_only_in_its_own_tenant(client: TestClient, desk: Desk,
+                                                      rival: CloudStudio) -> None:
+    _, _, secret = desk.refresh_token.partition(".")
+    moved = f"{rival.tenant_id}.{secret}"
+    answer = client.post("/v1/auth/refresh", json={"refresh_token": moved})
+    assert answer.status_code == 401
+    assert client.post("/v1/auth/refresh",
+                       json={"refresh_token": desk.refresh_token}).status_code == 200
