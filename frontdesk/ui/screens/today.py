@@ -301,6 +301,9 @@ class TodayScreen(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.day: date = ctx.today()
+        # The session the desk picked by itself (not staff): re-picked as data arrives, so
+        # a desk whose first sync is still filling in opens on the class happening now.
+        self._auto: str | None = None
         self.day_label = QLabel()
         self.day_label.setObjectName("DayLabel")
         self.day_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -379,13 +382,15 @@ class TodayScreen(QWidget):
             self.roster.show_session(None)
             self.roster.heading.setText(tr("No classes on this day"))
             return
+        if chosen is None or chosen.id == self._auto:
+            chosen, select_now = None, select_now or self._auto is not None or chosen is None
         target = (
             chosen.id if chosen and any(line.session.id == chosen.id for line in lines) else None
         )
-        if target is None and select_now:
-            target = self._soonest(lines, now_local)
         if target is None:
-            target = lines[0].session.id
+            soonest = self._soonest(lines, now_local) if select_now else None
+            target = soonest or lines[0].session.id
+            self._auto = target
         self.select_session(target)
 
     @staticmethod
@@ -402,6 +407,7 @@ class TodayScreen(QWidget):
         for i, row in enumerate(self.model.rows):
             if not isinstance(row, NowMarker) and row.session.id == session_id:
                 self.table.selectRow(i)
+                self.table.scrollTo(self.model.index(i, 0))
                 if self.roster.session is None or self.roster.session.id != session_id:
                     self.roster.show_session(row.session)
                 else:
@@ -420,6 +426,8 @@ class TodayScreen(QWidget):
         row = self.model.row(rows[0].row()) if rows else None
         if row is None or isinstance(row, NowMarker):
             return
+        if row.session.id != self._auto:
+            self._auto = None  # staff chose this one: keep it through refreshes
         if self.roster.session is None or self.roster.session.id != row.session.id:
             self.roster.show_session(row.session)
             self.session_chosen.emit(row.session)
