@@ -58,6 +58,7 @@ class StudioDay(RuleBasedStateMachine):
         self.created: dict[str, int] = {}  # booking id -> step it was created in
         self.step = 0
         self.replay_over_capacity: set[str] = set()  # bookings kept over by replay warning
+        self.last_command_id = ""
 
     @initialize(
         penalty=st.sampled_from(list(Penalty)),
@@ -82,7 +83,7 @@ class StudioDay(RuleBasedStateMachine):
     def run(self, name: str, role: Role = Role.FRONT_DESK, *, replay: bool = False,
             **args: Any) -> Result:
         before = self._queues()
-        command_id = self.studio.new_id()
+        command_id = self.last_command_id = self.studio.new_id()
         result = self.studio.run(name, role, replay=replay, now=self.now,
                                  command_id=command_id, **args)
         self.step += 1
@@ -280,7 +281,8 @@ class StudioDay(RuleBasedStateMachine):
             assert kept is not None
             # Nothing lost; the only new rows give back the charge of a duplicate place.
             returned = Counter(type(c).__name__ for c in result.changes
-                               if isinstance(c, LedgerEntry) and c.reason == "merge_duplicate")
+                               if isinstance(c, LedgerEntry)
+                               and c.command_id == self.last_command_id)
             assert self._owned_by(kept) == owned_before + returned
             assert self._owned_by(gone.id) == Counter()
 
