@@ -19,8 +19,9 @@ from PySide6.QtWidgets import QApplication, QWidget
 from frontdesk.domain.model import BookingStatus
 from frontdesk.ui.app import build_context, open_window
 from frontdesk.ui.dialogs.people import WalkInDialog
+from tests.conftest import MemoryKeyring
 
-from .conftest import MemoryKeyring, client_factory, make_world, signed_in_replica
+from .conftest import client_factory, make_world, signed_in_replica
 
 
 def focused(app: QApplication) -> QWidget | None:

@@ -25,8 +25,9 @@ from frontdesk.ui.app import build_context, open_window
 from frontdesk.ui.context import Changed, DeskContext
 from frontdesk.ui.dialogs.cancel import CancelDialog
 from frontdesk.ui.dialogs.people import WalkInDialog
+from tests.conftest import MemoryKeyring
 
-from .conftest import MemoryKeyring, client_factory, make_world, signed_in_replica
+from .conftest import client_factory, make_world, signed_in_replica
 
 
 def clipped(root: QWidget) -> list[str]:
