@@ -48,6 +48,9 @@ from .search import member_terms, rowid_of
 T = TypeVar("T")
 
 REF_COLUMNS = ("session_id", "member_id", "entitlement_id", "card_code")
+#: Look-ups whose field is stored in a column of another name (a member has no
+#: member_id of its own, so the column holds the member it was merged into).
+FIELD_COLUMNS = {("member", "merged_into"): "member_id"}
 LAYERED = ("pending", "acked")
 
 
@@ -76,10 +79,12 @@ class EffectiveReader:
         return None if row is None else trusted_decoder(cls)(json.loads(row[0]))
 
     def find(self, cls: type[T], field: str, value: str) -> list[T]:
-        if field not in REF_COLUMNS:
+        kind = KIND_OF[cls]
+        column = FIELD_COLUMNS.get((kind, field), field)
+        if column not in REF_COLUMNS:
             raise ValueError(f"no index for {field}")
         build = trusted_decoder(cls)
-        return [build(json.loads(d)) for d in self.where(KIND_OF[cls], field, value)]
+        return [build(json.loads(d)) for d in self.where(kind, column, value)]
 
     def where(self, kind: str, column: str, value: str) -> list[str]:
         """Effective JSON of every `kind` row whose `column` equals `value`, by id.
@@ -411,9 +416,7 @@ class Replica:
                 )
             if members:
                 shadowed = self._overlay_ids(conn, "member", [m["id"] for m in members])
-                for data in members:
-                    if data["id"] not in shadowed:
-                        _index_member(conn, data)
+                _index_members(conn, [m for m in members if m["id"] not in shadowed])
             reached = (
                 position if not page.more else max((c.position for c in page.changes), default=0)
             )
@@ -505,7 +508,9 @@ class Replica:
 
 def _row_values(kind: str, data: dict[str, Any], partition: str) -> tuple[Any, ...]:
     refs = [data.get(col) for col in REF_COLUMNS]
-    if kind != "member":
+    if kind == "member":
+        refs[1] = data.get("merged_into")
+    else:
         refs[3] = None
     if kind == "entitlement":
         refs[2] = None
@@ -542,28 +547,39 @@ def _add_attention(
 
 
 def _index_member(conn: Connection, data: dict[str, Any]) -> None:
-    rowid = rowid_of(data["id"])
-    conn.exec_driver_sql("DELETE FROM member_fts WHERE rowid = ?", (rowid,))
-    if data.get("status", MemberStatus.ACTIVE.value) != MemberStatus.ACTIVE.value:
+    _index_members(conn, [data])
+
+
+def _index_members(conn: Connection, members: list[dict[str, Any]]) -> None:
+    """(Re)index members' search documents: two statements for a whole pulled page."""
+    if not members:
         return
-    terms = member_terms(
-        data.get("name", ""),
-        data.get("phone", ""),
-        data.get("card_code", ""),
-        data.get("email", ""),
-    )
     conn.exec_driver_sql(
-        "INSERT INTO member_fts (rowid, member_id, name, phone, card, terms) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
+        "DELETE FROM member_fts WHERE rowid = ?", [(rowid_of(d["id"]),) for d in members]
+    )
+    documents = [
         (
-            rowid,
+            rowid_of(data["id"]),
             data["id"],
             data.get("name", ""),
             data.get("phone", ""),
             data.get("card_code", ""),
-            terms,
-        ),
-    )
+            member_terms(
+                data.get("name", ""),
+                data.get("phone", ""),
+                data.get("card_code", ""),
+                data.get("email", ""),
+            ),
+        )
+        for data in members
+        if data.get("status", MemberStatus.ACTIVE.value) == MemberStatus.ACTIVE.value
+    ]
+    if documents:
+        conn.exec_driver_sql(
+            "INSERT INTO member_fts (rowid, member_id, name, phone, card, terms) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            documents,
+        )
 
 
 def _reindex_member(conn: Connection, member_id: str) -> None:

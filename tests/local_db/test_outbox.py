@@ -236,3 +236,19 @@ def test_schema_head_constant_matches_the_migrations() -> None:
     from frontdesk.local_db import migrate
 
     assert migrate.head_revision() == migrate.SCHEMA_HEAD
+
+
+def test_reader_answers_every_lookup_the_rules_use(desk: Desk, studio: Studio) -> None:
+    from frontdesk.domain.model import Member, MemberStatus
+    from frontdesk.domain.state import INDEXED
+
+    kept, merged = studio.member("Kept"), studio.member("Twin")
+    studio.state.apply(
+        [Member(**{**merged.__dict__, "status": MemberStatus.MERGED, "merged_into": kept.id})]
+    )
+    push_server_state(desk.replica, studio, position=2)
+    with desk.replica.read() as conn:
+        reader = EffectiveReader(conn)
+        for cls, field in INDEXED:
+            assert isinstance(reader.find(cls, field, "no-such-id"), list)
+        assert [m.id for m in reader.find(Member, "merged_into", kept.id)] == [merged.id]
