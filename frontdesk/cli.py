@@ -477,6 +477,13 @@ def cmd_attention(args: argparse.Namespace, out: Output) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, out: Output) -> int:
+    if getattr(sys, "frozen", False):
+        # The demo's cloud runs from the source tree; an installed desk has none to start.
+        raise Fail(
+            EXIT_USAGE,
+            "The demo runs from a FrontDesk source checkout (`make demo`). An installed desk "
+            "signs in to your studio's cloud: run `frontdesk` and sign in.",
+        )
     from frontdesk.demo import DemoError, run
 
     # The demo's own studio must never mix with a real desk's data folder.

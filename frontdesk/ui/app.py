@@ -9,9 +9,11 @@ screenshot once the first sync has filled the window and quitting after some sec
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import logging.handlers
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable
@@ -19,12 +21,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QEvent, QTimer
+from PySide6.QtCore import QEvent, QTimer, SignalInstance
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from frontdesk import __version__
 from frontdesk.local_db import Desk, Replica
 from frontdesk.local_db.catalogue import Catalogue
-from frontdesk.sync import CloudClient
+from frontdesk.sync import CloudClient, SyncState
 
 from . import i18n
 from . import settings as settings_file
@@ -32,6 +36,7 @@ from .bridge import ClientFactory, SyncBridge
 from .context import DeskContext
 from .main_window import MainWindow
 from .pins import PinGate
+from .resources import icon_path
 
 log = logging.getLogger("frontdesk.ui")
 
@@ -116,20 +121,26 @@ def _run(
 
     _logging(data_dir)
     sys.excepthook = _excepthook
+    log.info("FrontDesk %s starting; data folder %s", __version__, data_dir)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("FrontDesk")
+    app.setApplicationVersion(__version__)
+    app.setWindowIcon(QIcon(str(icon_path())))
     app.setQuitOnLastWindowClosed(False)
     ctx = build_context(data_dir, offline_switch=offline_switch)
+    _log_sync_state(ctx.bridge.state_changed)
 
     async def serve() -> int:
         closed = asyncio.Event()
         window = open_window(ctx, unlocked=unlocked)
         app.lastWindowClosed.connect(closed.set)
         app.aboutToQuit.connect(closed.set)
+        _close_on_termination(window.close)
         if screenshot is not None:
             _screenshot_after_first_sync(window, screenshot)
         window.show()
+        log.info("window shown (%s)", window.ctx.catalogue.location_id() or "not signed in")
         if quit_after is not None:
             QTimer.singleShot(int(quit_after * 1000), window.close)
         await closed.wait()
@@ -144,6 +155,37 @@ def _run(
         ctx.tasks.cancel_all()
         ctx.bridge.shutdown()
         ctx.replica.close()
+        log.info("FrontDesk closed")
+
+
+def _close_on_termination(close: Callable[[], object]) -> None:
+    """SIGTERM (log-out, shutdown, `kill`) and Ctrl-C close the window like its close button.
+
+    Quitting then stops sync and closes the replica; the outbox keeps every action. Windows
+    has no such signals on the event loop: there the window is closed by its own message.
+    """
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(number, close)
+
+
+def _log_sync_state(changed: SignalInstance) -> None:
+    """Log when the desk goes online or offline, and each completed sync, for support."""
+    last = SyncState()
+
+    def note(state: SyncState) -> None:
+        nonlocal last
+        if state.online != last.online:
+            if state.online:
+                log.info("online")
+            else:
+                log.info("offline%s", f": {state.last_error}" if state.last_error else "")
+        if state.last_sync is not None and state.last_sync != last.last_sync:
+            log.info("synced at %s", state.last_sync.isoformat())
+        last = state
+
+    changed.connect(note)
 
 
 def save_screenshot(window: MainWindow, path: Path) -> None:

@@ -12,10 +12,11 @@ import json
 import locale
 import os
 from functools import cache
-from pathlib import Path
+
+from .resources import resources_dir
 
 LANGUAGES = ("en", "zh_CN")
-RESOURCES = Path(__file__).resolve().parents[2] / "resources" / "i18n"
+RESOURCES = resources_dir() / "i18n"
 
 _current = "en"
 
