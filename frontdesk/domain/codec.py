@@ -83,6 +83,8 @@ def _decode(tp: Any, data: Any, where: str) -> Any:
         if not isinstance(data, dict):
             raise DecodeError(f"{where}: expected an object")
         _, val_tp = typing.get_args(tp)
+        if val_tp is Any:  # nothing to check or convert per value (a pulled row's data)
+            return {str(k): v for k, v in data.items()}
         return {str(k): _decode(val_tp, v, f"{where}.{k}") for k, v in data.items()}
     if tp is Any:
         return data
