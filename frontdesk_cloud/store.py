@@ -74,6 +74,14 @@ _UPDATE = (
     f"UPDATE entities SET {', '.join(f'{c} = ?' for c in _UPDATED)} "
     "WHERE tenant_id = ? AND kind = ? AND id = ?"
 )
+_FEED = (
+    "SELECT kind, id, data, position FROM entities WHERE tenant_id = ? AND partition = ? "
+    "AND position > ? ORDER BY position LIMIT ?"
+)
+_FEED_TOMBSTONES = (
+    "SELECT kind, id, position FROM tombstones WHERE tenant_id = ? AND partition = ? "
+    "AND position > ? ORDER BY position LIMIT ?"
+)
 _PG_SQL: dict[str, str] = {}
 
 assert not (CATALOGUE_KINDS | MEMBER_KINDS | SCHEDULE_KINDS | CLOUD_ONLY_KINDS) ^ set(KINDS), (
@@ -647,32 +655,16 @@ class TenantStore:
     def feed(
         self, partition: str, after: int, limit: int, *, tombstones_too: bool
     ) -> list[FeedRow]:
-        """Changes in a partition after a position, in position order, at most `limit`."""
-        rows = [
-            FeedRow(r.kind, r.id, r.data, int(r.position))
-            for r in self.conn.execute(
-                sa.select(entities.c.kind, entities.c.id, entities.c.data, entities.c.position)
-                .where(
-                    self._mine(entities),
-                    entities.c.partition == partition,
-                    entities.c.position > after,
-                )
-                .order_by(entities.c.position)
-                .limit(limit)
-            )
-        ]
+        """Changes in a partition after a position, in position order, at most `limit`.
+
+        A row's data stays the JSON text it was stored as: pulls splice it in unparsed.
+        """
+        rows = [FeedRow(*r) for r in self._raw(_FEED, (self.tenant_id, partition, after, limit))]
         if tombstones_too:
             rows.extend(
-                FeedRow(r.kind, r.id, None, int(r.position))
-                for r in self.conn.execute(
-                    sa.select(tombstones.c.kind, tombstones.c.id, tombstones.c.position)
-                    .where(
-                        self._mine(tombstones),
-                        tombstones.c.partition == partition,
-                        tombstones.c.position > after,
-                    )
-                    .order_by(tombstones.c.position)
-                    .limit(limit)
+                FeedRow(kind, entity_id, None, position)
+                for kind, entity_id, position in self._raw(
+                    _FEED_TOMBSTONES, (self.tenant_id, partition, after, limit)
                 )
             )
             rows.sort(key=lambda r: r.position)
