@@ -11,8 +11,16 @@ import struct
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QIODevice, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPainterPath, QPen
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, Qt
+from PySide6.QtGui import (
+    QColor,
+    QGuiApplication,
+    QImage,
+    QImageWriter,
+    QPainter,
+    QPainterPath,
+    QPen,
+)
 
 ICONS = Path(__file__).resolve().parents[1] / "resources" / "icons"
 PRIMARY = QColor("#2F6F5E")  # the default branding's colours (frontdesk.domain.model.Branding)
@@ -51,7 +59,7 @@ def draw(size: int) -> QImage:
 def png(size: int) -> bytes:
     buffer = QBuffer()
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    draw(size).save(buffer, "PNG")
+    QImageWriter(buffer, QByteArray(b"PNG")).write(draw(size))
     return bytes(buffer.data().data())
 
 
