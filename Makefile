@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PACKAGE_STAMP := $(VENV)/.installed-package
 DEBIAN_PACKAGES := postgresql fonts-noto-cjk xvfb xauth libxcb-cursor0 libegl1 libgl1 \
 	libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libxcb-icccm4 \
 	libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-image0 \
@@ -38,6 +39,23 @@ bench: $(STAMP) system-deps
 
 faults: $(STAMP) system-deps
 	$(BIN)/python -m tests.faults --runs $(RUNS)
+
+$(PACKAGE_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e ".[package]"
+	touch $(PACKAGE_STAMP)
+
+# The frozen desk app in dist/frontdesk/ (PyInstaller, one folder; installers/frontdesk.spec),
+# and on Linux its tarball and .deb (installers/linux/build.sh). About 3 minutes.
+package: $(PACKAGE_STAMP) system-deps
+	$(BIN)/pyinstaller --noconfirm --clean --log-level WARN --distpath dist \
+		--workpath build/pyinstaller installers/frontdesk.spec
+	@if [ "$$(uname -s)" = Linux ]; then bash installers/linux/build.sh; fi
+
+# Smoke test of the frozen desk against a cloud run from the source tree (about a minute).
+# Not part of `make test`: it needs `make package` first (README, "Install").
+package-test: $(STAMP)
+	@bash installers/system-deps.sh $(DEBIAN_PACKAGES) gnome-keyring dbus-daemon
+	$(BIN)/python installers/smoke_test.py dist/frontdesk
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
