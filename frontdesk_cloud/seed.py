@@ -83,6 +83,7 @@ class _Pass:
     ent: Entitlement
     balance: int
     row: int  # where the entitlement sits in the builder's rows
+    floor: int = 0  # bookings leave at least this much (a low-credit pass stays low, not 0)
 
 
 def _local(day: date, at: time, tz: str) -> datetime:
@@ -302,13 +303,13 @@ def _pass(b: _Builder, member: Member, profile: str, plans: dict[str, Plan],
     # A pass already part used opens with its balance, as one imported from a till would.
     reason = "grant" if grant == balance else "opening_balance"
     b.add(LedgerEntry(b.uid(), ent.id, member.id, balance, reason, sale.id, at))
-    return _Pass(ent, balance, row)
+    return _Pass(ent, balance, row, floor=1 if profile == "low" else 0)
 
 
 def _usable(p: _Pass, session: Session, day: date, policy: Policy) -> bool:
     e = p.ent
     return (e.paid and e.valid_from <= day and (e.valid_until is None or day <= e.valid_until)
-            and p.balance >= cost_of(e, session, policy))
+            and p.balance - p.floor >= cost_of(e, session, policy))
 
 
 def _book(b: _Builder, session: Session, member_id: str, p: _Pass, status: BookingStatus,

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from collections import Counter
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +16,19 @@ from fastapi.testclient import TestClient
 
 from frontdesk.domain.model import (
     HOLDS_SPOT,
+    AlertCode,
     Booking,
     BookingStatus,
     Entitlement,
+    EntitlementKind,
     LedgerEntry,
+    Member,
+    Policy,
     Role,
+    Sale,
     Session,
 )
+from frontdesk.domain.rules import member_alerts
 from frontdesk.protocol import PullResponse, from_json
 from frontdesk_cloud.cli import main
 from frontdesk_cloud.store import TenantStore, find_tenant
@@ -66,7 +73,7 @@ def test_seed_demo_json_and_a_class_ready_for_check_in(
     again = cloud(url, "seed-demo", "--members", "0", capsys=capsys, monkeypatch=monkeypatch)
     assert again[0] == 2 and "--reset" in again[2]
     _check_in_everyone(fresh_backend, doc)
-    _check_consistency(fresh_backend)
+    _check_consistency(fresh_backend, date.fromisoformat(doc["date"]))
 
 
 def _check_in_everyone(backend: Backend, doc: dict[str, Any]) -> None:
@@ -105,7 +112,7 @@ def doc_now() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _check_consistency(backend: Backend) -> None:
+def _check_consistency(backend: Backend, day: date) -> None:
     with backend.db.transaction() as conn:
         tenant = find_tenant(conn, "demo")
     assert tenant is not None
@@ -119,6 +126,10 @@ def _check_consistency(backend: Backend) -> None:
             assert ent.balance >= 0
         bookings = store.all(Booking)
         sessions = {s.id: s for s in store.all(Session)}
+        members = store.all(Member)
+        passes = store.all(Entitlement)
+        sales = store.all(Sale)
+    _check_mix(members, passes, sales, day)
     by_session: dict[str, list[Booking]] = {}
     for booking in bookings:
         by_session.setdefault(booking.session_id, []).append(booking)
@@ -130,6 +141,26 @@ def _check_consistency(backend: Backend) -> None:
         assert queue == list(range(1, len(queue) + 1))
     assert Counter(b.status for b in bookings).keys() >= {
         BookingStatus.CHECKED_IN, BookingStatus.BOOKED, BookingStatus.NO_SHOW}
+
+
+def _check_mix(members: list[Member], passes: list[Entitlement], sales: list[Sale],
+               day: date) -> None:
+    """Chinese and English names; valid, expiring, low-credit, unpaid and expired passes."""
+    assert any(any("\u4e00" <= ch <= "\u9fff" for ch in m.name) for m in members)
+    assert any(m.name.isascii() for m in members)
+    by_member: dict[str, list[Entitlement]] = {}
+    for ent in passes:
+        by_member.setdefault(ent.member_id, []).append(ent)
+    unpaid = {s.member_id for s in sales if not s.paid}
+    seen: set[AlertCode] = set()
+    for member in members:
+        owed = [s for s in sales if s.member_id == member.id and s.member_id in unpaid
+                and not s.paid]
+        alerts = member_alerts(member, by_member.get(member.id, []), owed, day, Policy())
+        seen.update(a.code for a in alerts)
+    assert seen >= {AlertCode.EXPIRING_SOON, AlertCode.LOW_CREDITS, AlertCode.UNPAID,
+                    AlertCode.EXPIRED, AlertCode.NO_VALID_ENTITLEMENT}
+    assert {e.kind for e in passes} == set(EntitlementKind)
 
 
 def test_seed_reset_and_the_settings_file_round_trip(

@@ -152,3 +152,69 @@ def test_the_live_signal_crosses_workers(backend: Backend, studio: CloudStudio,
         assert pushed["status"] == "applied"
         assert woke["changed"] is True
         assert woke["position"] >= pushed["feed_position"] > position
+
+
+def test_a_late_commit_is_not_skipped_by_a_puller(backend: Backend, studio: CloudStudio,
+                                                  clock: Clock) -> None:
+    """Writer A takes feed positions and stays open; writer B queues behind it; a puller
+    meanwhile gets a cursor. After A and then B commit, that cursor finds both rows."""
+    if not backend.is_postgres:
+        import pytest
+
+        pytest.skip("watching a transaction wait for a lock needs pg_stat_activity")
+    import sqlalchemy as sa
+
+    with serve(app_for(backend, clock)) as url, httpx.Client(base_url=url) as http:
+        desk = Desk.register(http, studio)
+        _, cursor, _ = pull_all(desk, MEMBERS)
+        first, second = Member(str(uuid.uuid4()), "A"), Member(str(uuid.uuid4()), "B")
+        a_wrote, a_may_commit = threading.Event(), threading.Event()
+
+        def writer_a() -> None:
+            with studio.store() as store:
+                store.write([first])
+                a_wrote.set()
+                assert a_may_commit.wait(30)
+
+        def writer_b() -> None:
+            with studio.store() as store:
+                store.write([second])
+
+        with ThreadPoolExecutor(2) as pool:
+            a = pool.submit(writer_a)
+            assert a_wrote.wait(30)
+            b = pool.submit(writer_b)
+            with backend.db.engine.connect() as conn:  # readiness poll: B waits on A's lock
+                deadline = time.monotonic() + 30
+                while not conn.execute(sa.text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND datname = current_database()")).scalar():
+                    assert time.monotonic() < deadline, "writer B never waited for A"
+                    time.sleep(0.01)
+            mid, mid_cursor, _ = pull_all(desk, MEMBERS, cursor, {})
+            assert mid == {}  # neither is visible, and the cursor did not move past them
+            assert mid_cursor == cursor
+            a_may_commit.set()
+            a.result()
+            b.result()
+        after, _, _ = pull_all(desk, MEMBERS, mid_cursor, {})
+        assert set(after) == {("member", first.id), ("member", second.id)}
+
+
+def test_the_same_batch_sent_twice_at_once_applies_once(backend: Backend, studio: CloudStudio,
+                                                        clock: Clock) -> None:
+    """A desk that retries while its first request is still running (a timeout)."""
+    with serve(app_for(backend, clock)) as url, httpx.Client(base_url=url) as one, \
+            httpx.Client(base_url=url) as two:
+        desk = Desk.register(one, studio)
+        session = studio.session(capacity=50)
+        members = [studio.member()[0] for _ in range(20)]
+        batch = [desk.command("book", member_id=m.id, session_id=session.id) for m in members]
+        body = {"client_id": desk.client_id, "commands": batch}
+        answers = _together(
+            lambda: one.post("/v1/sync/push", json=body, headers=desk.headers),
+            lambda: two.post("/v1/sync/push", json=body, headers=desk.headers),
+        )
+        assert [a.status_code for a in answers] == [200, 200]
+        assert answers[0].json()["outcomes"] == answers[1].json()["outcomes"]
+        assert len(studio.find(Booking, "session_id", session.id)) == 20
