@@ -1,0 +1,176 @@
+"""A campaign: many seeded runs, a tally of faults and checks, shrunk failing schedules."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.faults import checker
+from tests.faults.harness import Environment, RunResult, run_schedule
+from tests.faults.schedule import Schedule, fault_kinds, generate
+from tests.pg import PgServer, find_pg_bin, start_postgres
+
+RESULTS = Path(__file__).parent / "results"
+
+
+class Environments:
+    """One environment per backend, made when first needed and kept for the campaign."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.stack = contextlib.ExitStack()
+        self.made: dict[str, Environment] = {}
+        self.pg: PgServer | None = None
+
+    def get(self, backend: str) -> Environment:
+        env = self.made.get(backend)
+        if env is None:
+            if backend == "postgres":
+                env = Environment.postgres(self.workdir / "postgres", self._pg())
+            else:
+                env = Environment.sqlite(self.workdir / "sqlite")
+            self.stack.callback(env.close)
+            self.made[backend] = env
+        return env
+
+    def _pg(self) -> PgServer:
+        if self.pg is None:
+            bin_dir = find_pg_bin()
+            if bin_dir is None:
+                raise RuntimeError("PostgreSQL is not installed (Debian package postgresql)")
+            self.pg = self.stack.enter_context(start_postgres(bin_dir))
+        return self.pg
+
+    def close(self) -> None:
+        self.stack.close()
+
+
+@contextlib.contextmanager
+def environments(workdir: Path) -> Iterator[Environments]:
+    envs = Environments(workdir)
+    try:
+        yield envs
+    finally:
+        envs.close()
+
+
+def replay(envs: Environments, schedule: Schedule, workdir: Path) -> RunResult:
+    return run_schedule(envs.get(schedule["backend"]), schedule, workdir / "run")
+
+
+def shrink(envs: Environments, schedule: Schedule, failing: set[str], workdir: Path,
+           budget_s: float, log: Callable[[str], None] = print) -> Schedule:
+    """Drop steps while the run still fails one of the same checks (delta debugging)."""
+    deadline = time.monotonic() + budget_s
+    steps: list[dict[str, Any]] = list(schedule["steps"])
+
+    def still_fails(candidate: list[dict[str, Any]]) -> bool:
+        result = replay(envs, {**schedule, "steps": candidate}, workdir)
+        return bool(set(result.report.failed) & failing)
+
+    parts = 2
+    while len(steps) >= 2 and time.monotonic() < deadline:
+        size = math.ceil(len(steps) / parts)
+        for start in range(0, len(steps), size):
+            candidate = steps[:start] + steps[start + size:]
+            if time.monotonic() >= deadline:
+                break
+            if still_fails(candidate):
+                steps = candidate
+                parts = max(parts - 1, 2)
+                log(f"  shrunk to {len(steps)} steps")
+                break
+        else:
+            if parts >= len(steps):
+                break
+            parts = min(len(steps), parts * 2)
+    return {**schedule, "steps": steps}
+
+
+@dataclass
+class Tally:
+    runs: int = 0
+    failures: int = 0
+    faults: Counter[str] = field(default_factory=Counter)
+    passed: Counter[str] = field(default_factory=Counter)
+    failed: Counter[str] = field(default_factory=Counter)
+    failed_seeds: list[int] = field(default_factory=list)
+    backends: Counter[str] = field(default_factory=Counter)
+    commands: int = 0
+    seconds: float = 0.0
+    max_drain_s: float = 0.0
+
+    def add(self, schedule: Schedule, result: RunResult) -> None:
+        self.runs += 1
+        self.backends[result.backend] += 1
+        self.faults.update(fault_kinds(schedule))
+        self.passed.update(result.report.passed)
+        self.failed.update(result.report.failed.keys())
+        self.commands += result.commands
+        self.seconds += result.seconds
+        self.max_drain_s = max([self.max_drain_s, *result.drain_s.values()])
+        if not result.ok:
+            self.failures += 1
+            self.failed_seeds.append(result.seed)
+
+    def document(self, seed_base: int) -> dict[str, Any]:
+        names = checker.ALL_CHECKS
+        return {
+            "runs": self.runs,
+            "failures": self.failures,
+            "faults_by_kind": dict(sorted(self.faults.items())),
+            "checks": {n: {"passed": self.passed[n], "failed": self.failed[n]} for n in names},
+            "failed_seeds": self.failed_seeds,
+            "backends": dict(self.backends),
+            "seed_base": seed_base,
+            "commands_recorded": self.commands,
+            "run_seconds": round(self.seconds, 1),
+            "max_drain_s": round(self.max_drain_s, 3),
+        }
+
+
+def write_json(path: Path, document: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+    os.replace(tmp, path)
+
+
+def backend_of(index: int, backends: str) -> str:
+    if backends == "both":
+        return "postgres" if index % 3 == 2 else "sqlite"
+    return backends
+
+
+def run_campaign(
+    runs: int, *, seed_base: int, backends: str, workdir: Path, out: Path,
+    shrink_s: float, log: Callable[[str], None] = print,
+) -> Tally:
+    tally = Tally()
+    with environments(workdir) as envs:
+        for index in range(runs):
+            seed = seed_base + index
+            schedule = generate(seed, backend=backend_of(index, backends))
+            result = replay(envs, schedule, workdir)
+            tally.add(schedule, result)
+            log(f"run {index + 1}/{runs} seed {seed} {result.backend}: "
+                f"{'ok' if result.ok else 'FAILED'} in {result.seconds:.1f} s, "
+                f"{result.commands} commands, faults {fault_kinds(schedule)}")
+            if not result.ok:
+                log(result.report.summary())
+                failing = set(result.report.failed)
+                write_json(out.parent / "failures" / f"seed-{seed}.json", schedule)
+                small = shrink(envs, schedule, failing, workdir, shrink_s, log)
+                write_json(out.parent / "failures" / f"seed-{seed}-shrunk.json", small)
+                log(f"seed {seed} fails {sorted(failing)}; shrunk schedule "
+                    f"({len(small['steps'])} steps):\n{json.dumps(small)}")
+            write_json(out, tally.document(seed_base))
+    return tally
