@@ -57,6 +57,7 @@ T = TypeVar("T")
 #: that every (kind, field) look-up of `frontdesk.domain.state.INDEXED` has its column.
 REF_COLUMNS = ("session_id", "member_id", "entitlement_id", "card_code", "merged_into")
 _BULK_CHUNK = 5000
+_CHUNK = 500  # ids in one IN list
 _UPDATED = ("data", "partition", "position", *REF_COLUMNS)
 _INSERTED = ("kind", "id", *_UPDATED)
 _INSERT = (
@@ -432,48 +433,54 @@ class TenantStore:
 
         Where capacity and credits are decided these rows must not change under us. The
         locked rows are read in the same round trip and feed the cache the rules read
-        from. SQLite already holds the database write lock (BEGIN IMMEDIATE).
+        from. SQLite already holds the database write lock (BEGIN IMMEDIATE): there the
+        rows are only read ahead.
         """
-        if not self.is_postgres:
-            return
-        by_kind: dict[str, list[str]] = {}
-        for kind, entity_id in set(keys):
-            if f"{kind}:{entity_id}" not in self._locked:
-                by_kind.setdefault(kind, []).append(entity_id)
+        wanted = sorted({k for k in keys if f"{k[0]}:{k[1]}" not in self._locked})
         members = sorted({m for m in member_ids if f"m:{m}" not in self._locked})
-        if not by_kind and not members:
-            return
-        groups = [f"(kind = ? AND id IN ({', '.join('?' * len(ids))}))" for ids in by_kind.values()]
-        params: list[Any] = [self.tenant_id]
-        for kind, ids in by_kind.items():
-            params += [kind, *ids]
-        if members:
-            marks = ", ".join("?" * len(members))
-            groups.append(f"(kind = 'entitlement' AND member_id IN ({marks}))")
-            params += members
-        rows = self._raw(
-            "SELECT kind, id, data, partition, member_id FROM entities "
-            f"WHERE tenant_id = ? AND ({' OR '.join(groups)}) ORDER BY kind, id FOR UPDATE",
-            params,
-        )
-        owned: dict[str, set[str]] = {m: set() for m in members}
-        for kind, entity_id, data, partition, member_id in rows:
-            cls = KINDS[kind]
-            if (cls, entity_id) not in self._cache:
-                self._remember(cls, entity_id, (data, partition))
-            if kind == "entitlement" and member_id in owned:
-                owned[member_id].add(entity_id)
-        for member_id, owned_ids in owned.items():
-            # Every entitlement of the member was just read: answer `find` from the cache.
-            key = (KINDS["entitlement"], "member_id", member_id)
-            if key not in self._found:
-                self._found[key] = {
-                    i for i in owned_ids
-                    if getattr(self._cache.get((KINDS["entitlement"], i)), "member_id", None)
-                    == member_id
-                }
-        self._locked.update(f"{k}:{i}" for k, ids in by_kind.items() for i in ids)
+        lock = " FOR UPDATE" if self.is_postgres else ""
+        for start in range(0, len(wanted), _CHUNK):
+            by_kind: dict[str, list[str]] = {}
+            for kind, entity_id in wanted[start : start + _CHUNK]:
+                by_kind.setdefault(kind, []).append(entity_id)
+            groups = " OR ".join(f"(kind = ? AND id IN ({', '.join('?' * len(ids))}))"
+                                 for ids in by_kind.values())
+            params = [self.tenant_id, *(p for kind, ids in by_kind.items() for p in (kind, *ids))]
+            rows = {(kind, entity_id): (data, partition)
+                    for kind, entity_id, data, partition in self._raw(
+                        "SELECT kind, id, data, partition FROM entities "
+                        f"WHERE tenant_id = ? AND ({groups}) ORDER BY kind, id{lock}", params)}
+            for kind, entity_id in wanted[start : start + _CHUNK]:
+                if (KINDS[kind], entity_id) not in self._cache:  # absent rows are known too
+                    self._remember(KINDS[kind], entity_id, rows.get((kind, entity_id)))
+        self.read_ahead(KINDS["entitlement"], "member_id", members, lock=True)
+        self._locked.update(f"{k}:{i}" for k, i in wanted)
         self._locked.update(f"m:{m}" for m in members)
+
+    def read_ahead(self, cls: type, field: str, values: Iterable[str], *, lock: bool = False
+                   ) -> None:
+        """Answer `find(cls, field, v)` for every v from one query (a push reads ahead)."""
+        if field not in REF_COLUMNS:
+            raise ValueError(f"{field} is not an indexed column")
+        wanted = sorted({v for v in values if (cls, field, v) not in self._found})
+        kind = KIND_OF[cls]
+        suffix = " ORDER BY id FOR UPDATE" if lock and self.is_postgres else ""
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            found: dict[str, set[str]] = {v: set() for v in chunk}
+            for entity_id, data, partition in self._raw(
+                f"SELECT id, data, partition FROM entities WHERE tenant_id = ? AND kind = ? "
+                f"AND {field} IN ({', '.join('?' * len(chunk))}){suffix}",
+                [self.tenant_id, kind, *chunk],
+            ):
+                if (cls, entity_id) not in self._cache:
+                    self._remember(cls, entity_id, (data, partition))
+                current = self._cache[(cls, entity_id)]
+                value = getattr(current, field, None)
+                if value in found:  # as this transaction sees it now
+                    found[value].add(entity_id)
+            for value, ids in found.items():
+                self._found[(cls, field, value)] = ids
 
     # --- writing -----------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from frontdesk.domain import Context, execute
-from frontdesk.domain.model import Booking, StaffMember
+from frontdesk.domain.model import Booking, Sale, StaffMember
 from frontdesk.domain.outcome import Notice, Outcome, Status
 from frontdesk.protocol import (
     MAX_BATCH,
@@ -86,6 +86,7 @@ def push(
         stored = store.applied(request.client_id, resent)
         fresh = _check_sequence(request.commands, last, stored)
         policy = store.tenant().policy
+        _read_ahead(store, [env.args for env in fresh])
         outcomes: dict[int, CommandOutcome] = {
             seq: from_json(CommandOutcome, stored[seq].outcome) for seq in stored
         }
@@ -211,6 +212,26 @@ def _run(
             outcome.subject_id, outcome.data,
         )
     return CommandOutcome.of(env, outcome, position)
+
+
+def _read_ahead(store: TenantStore, batch: list[Any]) -> None:
+    """Lock and read every row the batch names in a few queries, not a few per command.
+
+    The feed lock is held, so what is read stays true for the whole batch.
+    """
+    args = [a for a in batch if isinstance(a, dict)]
+    keys = [(kind, v) for a in args for name, kind in _ID_ARGS.items()
+            if isinstance(v := a.get(name), str)]
+    members = {v for a in args for k in _MEMBER_ARGS if isinstance(v := a.get(k), str)}
+    store.lock_rows(keys, members)
+    bookings = [b for kind, i in keys if kind == "booking" and (b := store.get(Booking, i))]
+    store.lock_rows([("session", b.session_id) for b in bookings],
+                    [b.member_id for b in bookings])
+    members |= {b.member_id for b in bookings}
+    sessions = {i for kind, i in keys if kind == "session"} | {b.session_id for b in bookings}
+    store.read_ahead(Booking, "session_id", sessions)
+    store.read_ahead(Booking, "member_id", members)
+    store.read_ahead(Sale, "member_id", members)
 
 
 def _lock_contested(store: TenantStore, args: Any) -> None:

@@ -233,3 +233,27 @@ def test_a_command_that_fails_midway_leaves_nothing_and_does_not_block(
     assert [o["code"] for o in outcomes] == ["internal_error", "ok"]
     assert studio.get(Member, member.id).waiver_signed_at is None  # type: ignore[union-attr]
     assert studio.get(Member, other.id).waiver_signed_at is not None  # type: ignore[union-attr]
+
+
+def test_later_commands_in_a_batch_see_what_earlier_ones_did(
+    studio: CloudStudio, desk: Desk
+) -> None:
+    """Rows read ahead for the batch stay true as its own commands change them."""
+    from tests.cloud.studio import new_id
+
+    guest = new_id()
+    session = studio.session(start=datetime.now(UTC) + timedelta(minutes=20), capacity=1,
+                             waitlist=0)
+    regular, _ = studio.member()
+    outcomes = desk.push(
+        desk.command("add_member", member_id=guest, name="Walk-in Guest"),
+        desk.command("sell", member_id=guest, plan_id=studio.pack.id, method="cash"),
+        desk.command("book", member_id=guest, session_id=session.id),
+        desk.command("book", member_id=regular.id, session_id=session.id),
+        desk.command("check_in", member_id=guest, session_id=session.id),
+    ).json()["outcomes"]
+    assert [(o["status"], o["code"]) for o in outcomes] == [
+        ("applied", "ok"), ("applied", "ok"), ("applied", "ok"), ("rejected", "class_full"),
+        ("applied", "ok")]
+    (ent,) = studio.find(Entitlement, "member_id", guest)
+    assert ent.balance == 9
