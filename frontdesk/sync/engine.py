@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 STUCK_AFTER = timedelta(minutes=1)
+#: While the cloud gives no answer, how often to look for it again (seconds, jittered).
+PROBE_EVERY_S = 1.0
 
 
 class NotSignedIn(Exception):
@@ -368,15 +370,32 @@ class SyncEngine:
                 await self.sync_once()
                 backoff = 1.0
                 await self._wait_for_change(stop)
-            except Unreachable:
+            except Unreachable as exc:
                 self._watch_queue()
                 delay = min(backoff, 30.0) * random.uniform(0.5, 1.5)
                 backoff = min(backoff * 2, 30.0)
-                await _sleep_or_stop(stop, delay)
+                if exc.status == 0:  # no answer at all: the network or the cloud is down
+                    await self._back_off_until_reachable(stop, delay)
+                else:
+                    await _sleep_or_stop(stop, delay)
             except CloudError as exc:
                 log.warning("sync refused: %s (%s)", exc.message, exc.code)
                 self._set(last_error=exc.message)
                 await _sleep_or_stop(stop, 30.0)
+
+    async def _back_off_until_reachable(self, stop: asyncio.Event, delay: float) -> None:
+        """Back off for `delay`, but no longer than the outage: a cheap health probe every
+        second or so ends the wait as soon as the cloud answers again, so a queue stuck
+        behind an outage drains within seconds of the network healing (not up to 45 s)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + delay
+        while not stop.is_set():
+            left = deadline - loop.time()
+            if left <= 0:
+                return
+            await _sleep_or_stop(stop, min(PROBE_EVERY_S * random.uniform(0.5, 1.5), left))
+            if not stop.is_set() and await self.client.health():
+                return
 
     async def _wait_for_change(self, stop: asyncio.Event) -> None:
         """Long-poll the cloud; return early when staff queued work or stop is set."""
