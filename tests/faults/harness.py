@@ -348,6 +348,10 @@ class Run:
     async def _op_sync(self, step: Step) -> None:
         await asyncio.gather(*(self._sync(self.slots[d]) for d in step["desks"]))
 
+    async def _op_idle(self, step: Step) -> None:
+        """Time passes with nothing done (an outage that lasts): the schedule's own clock."""
+        await asyncio.sleep(step["seconds"])
+
     async def _op_partition(self, step: Step) -> None:
         for d in step["desks"]:
             self.slots[d].proxy.add("down")

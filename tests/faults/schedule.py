@@ -118,6 +118,9 @@ def generate(
         if rng.random() < 0.05:
             chosen = sorted(rng.sample(range(count), rng.randint(1, count)))
             steps.append({"op": "sync", "desks": chosen})
+        if partitioned and rng.random() < 0.008:
+            # A long outage: desks in backoff must still notice the network healing.
+            steps.append({"op": "idle", "seconds": rng.randint(6, 14)})
         if partitioned and rng.random() < 0.05:
             steps.append({"op": "reconnect", "desks": sorted(partitioned)})
             partitioned.clear()
@@ -173,7 +176,7 @@ def fault_kinds(schedule: Schedule) -> list[str]:
     count = len(schedule["desks"])
     for step in schedule["steps"]:
         op = step["op"]
-        if op in ("cmd", "sync", "reconnect"):
+        if op in ("cmd", "sync", "reconnect", "idle"):
             continue
         if op == "cli":
             if step.get("kill_ms") is not None:
