@@ -53,8 +53,11 @@ def database(kind: str, tmp: Path) -> Iterator[tuple[str, str]]:
         db.dispose()
         yield url, url
         return
+    import importlib
+
     sys.path.insert(0, str(ROOT))
-    from tests.pg import APP, find_pg_bin, start_postgres
+    pg = importlib.import_module("tests.pg")  # the suite's throwaway server (not type-checked)
+    APP, find_pg_bin, start_postgres = pg.APP, pg.find_pg_bin, pg.start_postgres
 
     bin_dir = find_pg_bin()
     if bin_dir is None:

@@ -35,10 +35,9 @@ class Result:
             return "-" if v is None else f"{v:.3g}"
 
         return (
-            f"{self.name:<20} {fmt(self.figure):>9} {self.unit:<7} p50 {fmt(self.p50):>7} "
-            f"p95 {fmt(self.p95):>7} p99 {fmt(self.p99):>7}  bar {self.bar:<18} "
-            f"baseline {fmt(self.baseline):>7}  ratio {fmt(self.ratio):>6}  "
-            f"{'MET' if self.met else 'MISSED'}  {self.note}"
+            f"{self.name:<20} {fmt(self.figure):>9} {self.unit:<4} {fmt(self.p50):>9} "
+            f"{fmt(self.p95):>9} {fmt(self.p99):>9}  {self.bar:<34} {fmt(self.baseline):>9}  "
+            f"{fmt(self.ratio):>7}  {'MET' if self.met else 'MISSED'}  {self.note}"
         )
 
 
