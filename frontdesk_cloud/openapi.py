@@ -65,6 +65,26 @@ def body(cls: type) -> dict[str, Any]:
     }
 
 
+#: Every refusal (4xx) has this body; see docs/sync-api.md.
+ERROR = {
+    "type": "object",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            "required": ["code", "message"],
+        }
+    },
+    "required": ["error"],
+}
+
+
 def answer(cls: type) -> dict[int | str, dict[str, Any]]:
-    """`responses` for a route answering `cls`."""
-    return {200: {"content": {"application/json": {"schema": schema_of(cls)}}}}
+    """`responses` for a route answering `cls`, or refusing with an error (4xx)."""
+    return {
+        200: {"content": {"application/json": {"schema": schema_of(cls)}}},
+        "4XX": {
+            "description": "Refused: the error's code and message say why",
+            "content": {"application/json": {"schema": ERROR}},
+        },
+    }

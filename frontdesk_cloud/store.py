@@ -331,26 +331,31 @@ class TenantStore:
         return self._cursor
 
     @contextlib.contextmanager
-    def savepoint(self) -> Iterator[None]:
-        """One command's writes: kept when the block ends, undone when it raises.
+    def pipelined(self) -> Iterator[None]:
+        """On PostgreSQL, queue statements and wait only when a read needs an answer.
 
-        On PostgreSQL the block runs in psycopg's pipeline mode: the savepoint, the
-        inserts and updates and the release travel together instead of one round trip
-        each (a read in the block sends what is queued and waits for its answer).
+        Inside, a command's savepoint, inserts, updates and release travel with the next
+        read instead of one round trip each. An error of a queued statement surfaces at
+        that read, which fails the whole transaction as any database error does.
         """
-        pipeline = (self.conn.connection.dbapi_connection.pipeline()  # type: ignore[union-attr]
-                    if self.is_postgres else contextlib.nullcontext())
+        if not self.is_postgres:
+            yield
+            return
+        with self.conn.connection.dbapi_connection.pipeline():  # type: ignore[union-attr]
+            yield
+
+    @contextlib.contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """One command's writes: kept when the block ends, undone when it raises."""
+        self._raw_exec("SAVEPOINT command")
         try:
-            with pipeline:
-                self._raw_exec("SAVEPOINT command")
-                yield
-                self._raw_exec("RELEASE SAVEPOINT command")
+            yield
         except BaseException:
             self._raw_exec("ROLLBACK TO SAVEPOINT command")
             self._raw_exec("RELEASE SAVEPOINT command")
             self.forget()
             raise
-
+        self._raw_exec("RELEASE SAVEPOINT command")
 
     def get(self, cls: type[T], entity_id: str) -> T | None:
         key = (cls, entity_id)

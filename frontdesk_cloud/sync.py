@@ -91,12 +91,13 @@ def push(
             seq: from_json(CommandOutcome, stored[seq].outcome) for seq in stored
         }
         records = []
-        for env in fresh:
-            outcome = _run(store, principal, env, policy, received)
-            records.append(AppliedRecord(env.seq, env.command_id, env.content_hash(),
-                                         to_json(outcome), outcome.feed_position))
-            outcomes[env.seq] = outcome
-            last = env.seq
+        with store.pipelined():
+            for env in fresh:
+                outcome = _run(store, principal, env, policy, received)
+                records.append(AppliedRecord(env.seq, env.command_id, env.content_hash(),
+                                             to_json(outcome), outcome.feed_position))
+                outcomes[env.seq] = outcome
+                last = env.seq
         store.record_applied(request.client_id, records, received)
         store.set_last_seq(request.client_id, last)
         store.flush_positions()
