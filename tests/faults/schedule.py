@@ -92,7 +92,7 @@ def generate(
             # Most desks share the first location, so they compete for the same classes.
             "location": 0 if n < count - 1 or rng.random() < 0.5 else 1,
             "skew_s": _skew(rng),
-            "live": n == 0 or rng.random() < 0.3,
+            "live": n == 0 or rng.random() < 0.15,
         }
         for n in range(count)
     ]
