@@ -54,75 +54,137 @@ def decode(cls: type[T], data: Any, where: str = "") -> T:
 
 
 def _decode(tp: Any, data: Any, where: str) -> Any:
+    return _decoder(tp)(data, where)
+
+
+Decoder = Callable[[Any, str], Any]
+
+
+@cache
+def _decoder(tp: Any) -> Decoder:
+    """The checking decoder of one type, worked out once (a pull answer decodes
+    thousands of rows of the same few types)."""
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         args = typing.get_args(tp)
-        if data is None and type(None) in args:
-            return None
-        errors = []
-        for arg in args:
-            if arg is type(None):
-                continue
-            try:
-                return _decode(arg, data, where)
-            except DecodeError as exc:
-                errors.append(str(exc))
-        raise DecodeError(errors[0] if len(errors) == 1 else f"{where}: invalid value {data!r}")
+        optional = type(None) in args
+        inner = [a for a in args if a is not type(None)]
+
+        def union(data: Any, where: str) -> Any:
+            if data is None and optional:
+                return None
+            errors = []
+            for arg in inner:
+                try:
+                    return _decoder(arg)(data, where)
+                except DecodeError as exc:
+                    errors.append(str(exc))
+            raise DecodeError(
+                errors[0] if len(errors) == 1 else f"{where}: invalid value {data!r}"
+            )
+
+        return union
     if origin is typing.Literal:
-        if data not in typing.get_args(tp):
-            raise DecodeError(f"{where}: must be one of {list(typing.get_args(tp))}")
-        return data
+        allowed = typing.get_args(tp)
+
+        def literal(data: Any, where: str) -> Any:
+            if data not in allowed:
+                raise DecodeError(f"{where}: must be one of {list(allowed)}")
+            return data
+
+        return literal
     if origin in (tuple, frozenset, list):
-        if not isinstance(data, list):
-            raise DecodeError(f"{where}: expected a list")
         args = typing.get_args(tp)
         item_tp = args[0] if args else Any
-        items = [_decode(item_tp, v, f"{where}[{i}]") for i, v in enumerate(data)]
-        return origin(items)
+        make = origin
+
+        def sequence(data: Any, where: str) -> Any:
+            if not isinstance(data, list):
+                raise DecodeError(f"{where}: expected a list")
+            item = _decoder(item_tp)
+            return make([item(v, f"{where}[{i}]") for i, v in enumerate(data)])
+
+        return sequence
     if origin is dict:
-        if not isinstance(data, dict):
-            raise DecodeError(f"{where}: expected an object")
         _, val_tp = typing.get_args(tp)
-        if val_tp is Any:  # nothing to check or convert per value (a pulled row's data)
-            return {str(k): v for k, v in data.items()}
-        return {str(k): _decode(val_tp, v, f"{where}.{k}") for k, v in data.items()}
+
+        def mapping(data: Any, where: str) -> Any:
+            if not isinstance(data, dict):
+                raise DecodeError(f"{where}: expected an object")
+            if val_tp is Any:  # nothing to check or convert per value (a pulled row's data)
+                if set(map(type, data)) <= {str}:  # JSON keys are text: copy in C
+                    return dict(data)
+                return {str(k): v for k, v in data.items()}
+            value = _decoder(val_tp)
+            return {str(k): value(v, f"{where}.{k}") for k, v in data.items()}
+
+        return mapping
     if tp is Any:
-        return data
+        return lambda data, _where: data
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        return _decode_dataclass(tp, data, where)
+        return lambda data, where: _decode_dataclass(tp, data, where)
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        try:
-            return tp(data)
-        except ValueError:
-            raise DecodeError(
-                f"{where}: must be one of {[m.value for m in tp]}, not {data!r}"
-            ) from None
+        members = tp
+
+        def enumeration(data: Any, where: str) -> Any:
+            try:
+                return members(data)
+            except ValueError:
+                raise DecodeError(
+                    f"{where}: must be one of {[m.value for m in members]}, not {data!r}"
+                ) from None
+
+        return enumeration
     if tp is bool:
-        if not isinstance(data, bool):
-            raise DecodeError(f"{where}: expected true or false")
-        return data
+        return _bool
     if tp is int:
-        if isinstance(data, bool) or not isinstance(data, int):
-            raise DecodeError(f"{where}: expected a whole number")
-        return data
+        return _int
     if tp is float:
-        if isinstance(data, bool) or not isinstance(data, (int, float)):
-            raise DecodeError(f"{where}: expected a number")
-        return float(data)
+        return _float
     if tp is str:
-        if not isinstance(data, str):
-            raise DecodeError(f"{where}: expected text")
-        return data
+        return _str
     if tp is datetime:
-        return parse_datetime(data, where)
+        return parse_datetime
     if tp is date:
-        if not isinstance(data, str):
-            raise DecodeError(f"{where}: expected a date YYYY-MM-DD")
-        try:
-            return date.fromisoformat(data)
-        except ValueError:
-            raise DecodeError(f"{where}: expected a date YYYY-MM-DD, not {data!r}") from None
-    raise DecodeError(f"{where}: unsupported type {tp!r}")
+        return _date
+
+    def unsupported(data: Any, where: str) -> Any:
+        raise DecodeError(f"{where}: unsupported type {tp!r}")
+
+    return unsupported
+
+
+def _bool(data: Any, where: str) -> Any:
+    if not isinstance(data, bool):
+        raise DecodeError(f"{where}: expected true or false")
+    return data
+
+
+def _int(data: Any, where: str) -> Any:
+    if isinstance(data, bool) or not isinstance(data, int):
+        raise DecodeError(f"{where}: expected a whole number")
+    return data
+
+
+def _float(data: Any, where: str) -> Any:
+    if isinstance(data, bool) or not isinstance(data, (int, float)):
+        raise DecodeError(f"{where}: expected a number")
+    return float(data)
+
+
+def _str(data: Any, where: str) -> Any:
+    if not isinstance(data, str):
+        raise DecodeError(f"{where}: expected text")
+    return data
+
+
+def _date(data: Any, where: str) -> Any:
+    if not isinstance(data, str):
+        raise DecodeError(f"{where}: expected a date YYYY-MM-DD")
+    try:
+        return date.fromisoformat(data)
+    except ValueError:
+        raise DecodeError(f"{where}: expected a date YYYY-MM-DD, not {data!r}") from None
 
 
 def parse_datetime(data: Any, where: str = "value") -> datetime:
@@ -141,21 +203,33 @@ def parse_datetime(data: Any, where: str = "value") -> datetime:
 def _decode_dataclass(cls: type, data: Any, where: str) -> Any:
     if not isinstance(data, dict):
         raise DecodeError(f"{where}: expected an object")
-    hints = _hints(cls)
-    names = {f.name for f in _fields(cls)}
-    unknown = set(data) - names
-    if unknown:
-        raise DecodeError(f"{where}: unknown field(s) {sorted(unknown)}")
+    names, fields = _dataclass_plan(cls)
+    if not names.issuperset(data):
+        raise DecodeError(f"{where}: unknown field(s) {sorted(set(data) - names)}")
     kwargs = {}
-    for f in _fields(cls):
-        if f.name in data:
-            kwargs[f.name] = _decode(hints[f.name], data[f.name], f"{where}.{f.name}")
-        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            raise DecodeError(f"{where}: missing field {f.name!r}")
+    for name, decoder, required in fields:
+        if name in data:
+            kwargs[name] = decoder(data[name], f"{where}.{name}")
+        elif required:
+            raise DecodeError(f"{where}: missing field {name!r}")
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:
         raise DecodeError(f"{where}: {exc}") from None
+
+
+@cache
+def _dataclass_plan(cls: type) -> tuple[frozenset[str], list[tuple[str, Decoder, bool]]]:
+    hints = _hints(cls)
+    fields = [
+        (
+            f.name,
+            _decoder(hints[f.name]),
+            f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,
+        )
+        for f in _fields(cls)
+    ]
+    return frozenset(f.name for f in _fields(cls)), fields
 
 
 def trusted_decoder(cls: type[T]) -> Callable[[dict[str, Any]], T]:
