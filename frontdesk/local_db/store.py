@@ -385,54 +385,67 @@ class Replica:
     # -- pulled pages --------------------------------------------------------------------
     def apply_page(self, page: PullPage, position: int) -> None:
         """Replace server truth with one pulled page, in one short write transaction."""
+        self.apply_pages([page], position)
+
+    def apply_pages(self, pages: list[PullPage], position: int) -> None:
+        """Apply the pages of one pull answer in one write transaction (one fsync).
+
+        A desk that is caught up pulls every partition in one request, and mostly gets
+        empty pages back: committing them one by one would cost an fsync each.
+        """
         with self.write() as conn:
-            if page.reset:
-                self._drop_partition(conn, page.partition)
-            upserts = []
-            tombstones = []
-            members = []
-            for change in page.changes:
-                if change.data is None:
-                    tombstones.append((change.kind, change.id, page.partition))
-                    continue
-                upserts.append(
-                    (*_row_values(change.kind, change.data, page.partition), change.position)
-                )
-                if change.kind == "member":
-                    members.append(change.data)
-            if tombstones:
-                conn.exec_driver_sql(
-                    "DELETE FROM rows WHERE kind = ? AND id = ? AND partition = ?", tombstones
-                )
-                for kind, entity_id, _ in tombstones:
-                    if kind == "member":
-                        _reindex_member(conn, entity_id)
-            if upserts:
-                conn.exec_driver_sql(
-                    "INSERT OR REPLACE INTO rows (kind, id, data, partition, session_id, "
-                    "member_id, entitlement_id, card_code, position) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    upserts,
-                )
-            if members:
-                shadowed = self._overlay_ids(conn, "member", [m["id"] for m in members])
-                _index_members(conn, [m for m in members if m["id"] not in shadowed])
-            reached = (
-                position if not page.more else max((c.position for c in page.changes), default=0)
-            )
-            conn.exec_driver_sql(
-                "INSERT INTO cursors (partition, cursor, position, complete) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (partition) DO UPDATE SET cursor = excluded.cursor, "
-                "position = MAX(cursors.position, excluded.position), "
-                "complete = excluded.complete",
-                (page.partition, page.cursor, reached, 0 if page.more else 1),
-            )
-            changed_keys = {(c.kind, c.id) for c in page.changes}
+            changed_keys: set[tuple[str, str]] = set()
+            for page in pages:
+                self._apply(conn, page, position)
+                changed_keys.update((c.kind, c.id) for c in page.changes)
             rebuild = self._settle(conn)
             if not rebuild and changed_keys:
                 rebuild = self._layer_affected(conn, changed_keys)
             if rebuild:
                 self._rebuild_overlay(conn)
+
+    def _apply(self, conn: Connection, page: PullPage, position: int) -> None:
+        if page.reset:
+            self._drop_partition(conn, page.partition)
+        upserts = []
+        tombstones = []
+        members = []
+        for change in page.changes:
+            if change.data is None:
+                tombstones.append((change.kind, change.id, page.partition))
+                continue
+            upserts.append(
+                (*_row_values(change.kind, change.data, page.partition), change.position)
+            )
+            if change.kind == "member":
+                members.append(change.data)
+        if tombstones:
+            conn.exec_driver_sql(
+                "DELETE FROM rows WHERE kind = ? AND id = ? AND partition = ?", tombstones
+            )
+            for kind, entity_id, _ in tombstones:
+                if kind == "member":
+                    _reindex_member(conn, entity_id)
+        if upserts:
+            conn.exec_driver_sql(
+                "INSERT OR REPLACE INTO rows (kind, id, data, partition, session_id, "
+                "member_id, entitlement_id, card_code, position) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                upserts,
+            )
+        if members:
+            shadowed = self._overlay_ids(conn, "member", [m["id"] for m in members])
+            _index_members(conn, [m for m in members if m["id"] not in shadowed])
+        reached = (
+            position if not page.more else max((c.position for c in page.changes), default=0)
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO cursors (partition, cursor, position, complete) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (partition) DO UPDATE SET cursor = excluded.cursor, "
+            "position = MAX(cursors.position, excluded.position), "
+            "complete = excluded.complete",
+            (page.partition, page.cursor, reached, 0 if page.more else 1),
+        )
 
     def _layer_affected(self, conn: Connection, keys: set[tuple[str, str]]) -> bool:
         """Whether pulled changes can alter what the pending layer shows."""
@@ -499,6 +512,14 @@ class Replica:
             return {
                 r.partition: r.cursor
                 for r in conn.exec_driver_sql("SELECT partition, cursor FROM cursors")
+            }
+
+    def caught_up(self) -> set[str]:
+        """Partitions whose last pull reached the end of their feed."""
+        with self.read() as conn:
+            return {
+                r[0]
+                for r in conn.exec_driver_sql("SELECT partition FROM cursors WHERE complete = 1")
             }
 
     def forget_cursor(self, partition: str) -> None:
