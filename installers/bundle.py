@@ -36,6 +36,11 @@ SUBMODULE_PACKAGES = ("keyring.backends",)
 #: Qt platform plugins shipped: desktops (xcb, wayland, windows, cocoa) and offscreen for
 #: checks without a display.
 QT_PLATFORMS = ("offscreen", "xcb", "wayland", "windows", "cocoa")
+#: Qt plugin folders left out whole: full-screen EGL devices (embedded boards, not desks).
+QT_PLUGIN_DIRS_LEFT_OUT = ("egldeviceintegrations",)
+#: Qt plugins left out by name: the GTK 3 theme would pull the build machine's GTK stack
+#: into the bundle (and clash with the desktop's own); Qt draws its own style without it.
+QT_PLUGINS_LEFT_OUT = ("qgtk3",)
 
 #: Never part of the desk: other Qt bindings (PyInstaller refuses two) and the cloud,
 #: which the desk reaches over HTTP only.
@@ -50,6 +55,20 @@ EXCLUDES = (
     "psycopg",
     "pytest",
 )
+
+
+def qt_plugin_wanted(path: str) -> bool:
+    """Whether a file PyInstaller's Qt hook collects belongs in the bundle (hooks/)."""
+    parts = Path(path).parts
+    if "plugins" not in parts:
+        return True
+    folder = parts[parts.index("plugins") + 1] if len(parts) > parts.index("plugins") + 1 else ""
+    name = Path(path).stem.removeprefix("lib")
+    if folder in QT_PLUGIN_DIRS_LEFT_OUT or name in QT_PLUGINS_LEFT_OUT:
+        return False
+    if folder == "platforms":
+        return name.removeprefix("q") in QT_PLATFORMS
+    return True
 
 
 def migration_files() -> list[tuple[str, str]]:

@@ -41,8 +41,10 @@ ln -s /opt/frontdesk/frontdesk "$DEB_ROOT/usr/bin/frontdesk"
 cp "$HERE/frontdesk.desktop" "$DEB_ROOT/usr/share/applications/"
 cp resources/icons/frontdesk.png "$DEB_ROOT/usr/share/icons/hicolor/256x256/apps/"
 SIZE_KB=$(du -sk "$DEB_ROOT" | cut -f1)
+# The bundled libraries need at least the build machine's C library.
+GLIBC=$(ldd --version | head -n1 | awk '{print $NF}')
 sed -e "s/@VERSION@/$VERSION/" -e "s/@ARCH@/$DEBARCH/" -e "s/@SIZE_KB@/$SIZE_KB/" \
-    "$HERE/control.in" > "$DEB_ROOT/DEBIAN/control"
+    -e "s/@GLIBC@/$GLIBC/" "$HERE/control.in" > "$DEB_ROOT/DEBIAN/control"
 DEB="dist/frontdesk_${VERSION}_${DEBARCH}.deb"
 # gzip: quick to build and readable by every dpkg (xz would save ~20% for 3x the time).
 dpkg-deb --root-owner-group -Zgzip --build "$DEB_ROOT" "$DEB" >/dev/null

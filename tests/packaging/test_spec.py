@@ -94,11 +94,37 @@ def test_data_packages_are_collected_and_installed(package: str) -> None:
     assert "collect_data_files(package)" in SPEC
 
 
-def test_one_folder_with_the_qt_platforms_we_need() -> None:
+def test_one_folder_without_the_cloud() -> None:
     # One-file is slow to start, flagged by antivirus, deprecated on macOS (pitfalls.md).
     assert "exclude_binaries=True" in SPEC and "COLLECT(" in SPEC
-    assert {"offscreen", "xcb", "windows", "cocoa"} <= set(bundle.QT_PLATFORMS)
     assert "frontdesk_cloud" in bundle.EXCLUDES  # the desk reaches the cloud over HTTP only
+
+
+@pytest.mark.parametrize(
+    ("path", "shipped"),
+    [
+        ("PySide6/Qt/plugins/platforms/libqoffscreen.so", True),  # package-test, no display
+        ("PySide6/Qt/plugins/platforms/libqxcb.so", True),
+        ("PySide6/Qt/plugins/platforms/libqwayland.so", True),
+        ("PySide6/plugins/platforms/qwindows.dll", True),
+        ("PySide6/Qt/plugins/platforms/libqcocoa.dylib", True),
+        ("PySide6/Qt/plugins/platforms/libqvnc.so", False),
+        ("PySide6/Qt/plugins/platforms/libqeglfs.so", False),
+        ("PySide6/Qt/plugins/platformthemes/libqgtk3.so", False),  # would bundle GTK
+        ("PySide6/Qt/plugins/platformthemes/libqxdgdesktopportal.so", True),
+        ("PySide6/Qt/plugins/egldeviceintegrations/libqeglfs-kms-integration.so", False),
+        ("PySide6/Qt/plugins/imageformats/libqico.so", True),
+        ("PySide6/Qt/lib/libQt6Widgets.so.6", True),
+    ],
+)
+def test_qt_plugins_shipped(path: str, shipped: bool) -> None:
+    assert bundle.qt_plugin_wanted(path) is shipped
+
+
+def test_the_qt_hook_that_filters_plugins_is_used() -> None:
+    hook = INSTALLERS / "hooks" / "hook-PySide6.QtGui.py"
+    assert "bundle.qt_plugin_wanted" in hook.read_text(encoding="utf-8")
+    assert 'hookspath=[str(Path(SPECPATH) / "hooks")]' in SPEC
 
 
 def test_version_comes_from_the_package() -> None:
