@@ -300,20 +300,25 @@ class TenantStore:
 
     # --- StateReader ---------------------------------------------------------------------
 
-    def _raw(self, sql: str, params: Sequence[Any]) -> list[Any]:
+    def _raw(self, sql: str, params: Sequence[Any], *, replan: bool = False) -> list[Any]:
         """Run a hot-path statement on the DBAPI cursor, in this transaction.
 
         Rules read row by row and a push runs thousands of commands: SQLAlchemy's
         statement building would cost more than the database. `sql` uses `?` markers
         and always has the condition `tenant_id = ?`, bound to `self.tenant_id`.
+        `replan` keeps PostgreSQL from preparing it: a generic plan for a list of keys
+        guessed from a table without statistics scans the tenant's every row.
         """
-        cursor = self._raw_exec(sql, params)
+        cursor = self._raw_exec(sql, params, replan=replan)
         return list(cursor.fetchall())
 
-    def _raw_exec(self, sql: str, params: Sequence[Any] = ()) -> Any:
+    def _raw_exec(self, sql: str, params: Sequence[Any] = (), *, replan: bool = False) -> Any:
         """Send a statement without waiting for its answer (in a pipeline, it is queued)."""
         cursor = self._dbapi_cursor()
-        cursor.execute(self._dialect_sql(sql), tuple(params))
+        if replan and self.is_postgres:
+            cursor.execute(self._dialect_sql(sql), tuple(params), prepare=False)
+        else:
+            cursor.execute(self._dialect_sql(sql), tuple(params))
         return cursor
 
     def _raw_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
@@ -433,6 +438,60 @@ class TenantStore:
             )
             self._unflushed = False
 
+    def _by_keys(self, columns: str, keys: Sequence[tuple[str, str]], *, lock: bool = False
+                 ) -> list[Any]:
+        """Rows (`columns` of entities `e`) for many (kind, id) keys, in key order.
+
+        PostgreSQL joins an unnest()ed list, which takes the primary key whatever the
+        statistics say (a long IN list on a table never analysed was filtered, not
+        looked up); SQLite gets OR-ed IN lists, which its planner looks up.
+        """
+        out: list[Any] = []
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start : start + _CHUNK]
+            if self.is_postgres:
+                out += self._raw(
+                    f"SELECT {columns} FROM unnest(?::text[], ?::text[]) AS w(kind, id) "
+                    "JOIN entities e ON e.tenant_id = ? AND e.kind = w.kind AND e.id = w.id "
+                    f"ORDER BY e.kind, e.id{' FOR UPDATE OF e' if lock else ''}",
+                    [[k for k, _ in chunk], [i for _, i in chunk], self.tenant_id], replan=True,
+                )
+                continue
+            by_kind: dict[str, list[str]] = {}
+            for kind, entity_id in chunk:
+                by_kind.setdefault(kind, []).append(entity_id)
+            groups = " OR ".join(f"(e.kind = ? AND e.id IN ({', '.join('?' * len(ids))}))"
+                                 for ids in by_kind.values())
+            out += self._raw(
+                f"SELECT {columns} FROM entities e WHERE e.tenant_id = ? AND ({groups})",
+                [self.tenant_id, *(p for kind, ids in by_kind.items() for p in (kind, *ids))],
+            )
+        return out
+
+    def _by_field(self, columns: str, kind: str, field: str, values: Sequence[str], *,
+                  lock: bool = False) -> list[Any]:
+        """Rows of one kind whose indexed `field` is any of `values` (see `_by_keys`)."""
+        if field not in REF_COLUMNS:
+            raise ValueError(f"{field} is not an indexed column")
+        out: list[Any] = []
+        for start in range(0, len(values), _CHUNK):
+            chunk = list(values[start : start + _CHUNK])
+            if self.is_postgres:
+                out += self._raw(
+                    f"SELECT {columns} FROM unnest(?::text[]) AS w(value) JOIN entities e "
+                    f"ON e.tenant_id = ? AND e.kind = ? AND e.{field} = w.value "
+                    f"WHERE e.{field} IS NOT NULL ORDER BY e.id"
+                    f"{' FOR UPDATE OF e' if lock else ''}",
+                    [chunk, self.tenant_id, kind], replan=True,
+                )
+            else:
+                out += self._raw(
+                    f"SELECT {columns} FROM entities e WHERE e.tenant_id = ? AND e.kind = ? "
+                    f"AND e.{field} IN ({', '.join('?' * len(chunk))})",
+                    [self.tenant_id, kind, *chunk],
+                )
+        return out
+
     def lock_rows(self, keys: Iterable[tuple[str, str]], member_ids: Iterable[str] = ()) -> None:
         """Lock the named (kind, id) rows and the named members' entitlements FOR UPDATE.
 
@@ -443,21 +502,12 @@ class TenantStore:
         """
         wanted = sorted({k for k in keys if f"{k[0]}:{k[1]}" not in self._locked})
         members = sorted({m for m in member_ids if f"m:{m}" not in self._locked})
-        lock = " FOR UPDATE" if self.is_postgres else ""
-        for start in range(0, len(wanted), _CHUNK):
-            by_kind: dict[str, list[str]] = {}
-            for kind, entity_id in wanted[start : start + _CHUNK]:
-                by_kind.setdefault(kind, []).append(entity_id)
-            groups = " OR ".join(f"(kind = ? AND id IN ({', '.join('?' * len(ids))}))"
-                                 for ids in by_kind.values())
-            params = [self.tenant_id, *(p for kind, ids in by_kind.items() for p in (kind, *ids))]
-            rows = {(kind, entity_id): (data, partition)
-                    for kind, entity_id, data, partition in self._raw(
-                        "SELECT kind, id, data, partition FROM entities "
-                        f"WHERE tenant_id = ? AND ({groups}) ORDER BY kind, id{lock}", params)}
-            for kind, entity_id in wanted[start : start + _CHUNK]:
-                if (KINDS[kind], entity_id) not in self._cache:  # absent rows are known too
-                    self._remember(KINDS[kind], entity_id, rows.get((kind, entity_id)))
+        rows = {(kind, entity_id): (data, partition) for kind, entity_id, data, partition in
+                self._by_keys("e.kind, e.id, e.data, e.partition", wanted,
+                              lock=self.is_postgres)}
+        for kind, entity_id in wanted:
+            if (KINDS[kind], entity_id) not in self._cache:  # absent rows are known too
+                self._remember(KINDS[kind], entity_id, rows.get((kind, entity_id)))
         self.read_ahead(KINDS["entitlement"], "member_id", members, lock=True)
         self._locked.update(f"{k}:{i}" for k, i in wanted)
         self._locked.update(f"m:{m}" for m in members)
@@ -465,27 +515,19 @@ class TenantStore:
     def read_ahead(self, cls: type, field: str, values: Iterable[str], *, lock: bool = False
                    ) -> None:
         """Answer `find(cls, field, v)` for every v from one query (a push reads ahead)."""
-        if field not in REF_COLUMNS:
-            raise ValueError(f"{field} is not an indexed column")
         wanted = sorted({v for v in values if (cls, field, v) not in self._found})
-        kind = KIND_OF[cls]
-        suffix = " ORDER BY id FOR UPDATE" if lock and self.is_postgres else ""
-        for start in range(0, len(wanted), _CHUNK):
-            chunk = wanted[start : start + _CHUNK]
-            found: dict[str, set[str]] = {v: set() for v in chunk}
-            for entity_id, data, partition in self._raw(
-                f"SELECT id, data, partition FROM entities WHERE tenant_id = ? AND kind = ? "
-                f"AND {field} IN ({', '.join('?' * len(chunk))}){suffix}",
-                [self.tenant_id, kind, *chunk],
-            ):
-                if (cls, entity_id) not in self._cache:
-                    self._remember(cls, entity_id, (data, partition))
-                current = self._cache[(cls, entity_id)]
-                value = getattr(current, field, None)
-                if value in found:  # as this transaction sees it now
-                    found[value].add(entity_id)
-            for value, ids in found.items():
-                self._found[(cls, field, value)] = ids
+        found: dict[str, set[str]] = {v: set() for v in wanted}
+        for entity_id, data, partition in self._by_field(
+            "e.id, e.data, e.partition", KIND_OF[cls], field, wanted,
+            lock=lock and self.is_postgres,
+        ):
+            if (cls, entity_id) not in self._cache:
+                self._remember(cls, entity_id, (data, partition))
+            value = getattr(self._cache[(cls, entity_id)], field, None)
+            if value in found:  # as this transaction sees it now
+                found[value].add(entity_id)
+        for value, ids in found.items():
+            self._found[(cls, field, value)] = ids
 
     # --- writing -----------------------------------------------------------------------
 
@@ -528,18 +570,9 @@ class TenantStore:
     def _load_partitions(self, keys: Sequence[tuple[str, str]]) -> None:
         """Learn which rows exist and their partitions, in one query for any kinds."""
         missing = sorted({k for k in keys if k not in self._stored and k not in self._absent})
-        for start in range(0, len(missing), 500):
-            by_kind: dict[str, list[str]] = {}
-            for kind, entity_id in missing[start : start + 500]:
-                by_kind.setdefault(kind, []).append(entity_id)
-            groups = " OR ".join(
-                f"(kind = ? AND id IN ({', '.join('?' * len(ids))}))" for ids in by_kind.values()
-            )
-            params = [self.tenant_id, *(p for kind, ids in by_kind.items() for p in (kind, *ids))]
-            sql = f"SELECT kind, id, partition FROM entities WHERE tenant_id = ? AND ({groups})"
-            for kind, entity_id, partition in self._raw(sql, params):
-                self._partition[(kind, entity_id)] = partition
-                self._stored.add((kind, entity_id))
+        for kind, entity_id, partition in self._by_keys("e.kind, e.id, e.partition", missing):
+            self._partition[(kind, entity_id)] = partition
+            self._stored.add((kind, entity_id))
         self._absent.update(set(missing) - self._stored)
 
     def write(self, changed: Sequence[object]) -> int:
