@@ -207,9 +207,12 @@ def pinyin_initials(name: str) -> str:
     return "".join(lazy_pinyin(name, style=Style.FIRST_LETTER)).lower()
 
 
+def executable(bundle: Path) -> Path:
+    return bundle / ("frontdesk.exe" if os.name == "nt" else "frontdesk")
+
+
 def smoke(bundle: Path, work: Path) -> None:
-    exe = bundle / ("frontdesk.exe" if os.name == "nt" else "frontdesk")
-    check(exe.exists(), f"no frozen desk at {exe}: run `make package` first")
+    exe = executable(bundle)
     size, files = folder_size(bundle)
     print(f"bundle: {bundle} — {size / 2**20:.0f} MiB in {files} files")
 
@@ -406,6 +409,10 @@ def main(argv: list[str] | None = None) -> int:
         # A private session bus, so the test's keyring never touches the user's own.
         os.environ[PRIVATE_BUS] = "1"
         os.execvp("dbus-run-session", ["dbus-run-session", "--", sys.executable, *sys.argv])
+    if not executable(args.bundle).exists():
+        print(f"FAIL: no frozen desk at {executable(args.bundle)}: run `make package` first",
+              file=sys.stderr)
+        return 1
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="frontdesk-package-test-"))
     try:
