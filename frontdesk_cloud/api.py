@@ -203,8 +203,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
                 break
             await cloud.watcher.wait(tenant_id, position, min(remaining, _RECHECK_SECONDS))
             current = await run_in_threadpool(cloud.position, tenant_id)
-        answer = LiveAnswer(position=current, changed=current > position,
-                            server_time=settings.clock())
-        return JSONResponse(to_json(answer))
+        reply = LiveAnswer(position=current, changed=current > position,
+                           server_time=settings.clock())
+        return JSONResponse(to_json(reply))
 
     return app
