@@ -135,7 +135,8 @@ def _member_ids(desk: DeskProc) -> list[str]:
         rows = conn.execute(
             "SELECT DISTINCT member_id FROM rows WHERE kind = 'entitlement' "
             "AND json_extract(data, '$.paid') AND json_extract(data, '$.status') = 'active' "
-            "AND (json_extract(data, '$.kind') = 'membership' OR json_extract(data, '$.balance') > 2) "
+            "AND (json_extract(data, '$.kind') = 'membership' "
+            "OR json_extract(data, '$.balance') > 2) "
             "AND (json_extract(data, '$.valid_until') IS NULL "
             "OR json_extract(data, '$.valid_until') > date('now', '+30 days')) ORDER BY member_id"
         ).fetchall()
