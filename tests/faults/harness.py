@@ -198,9 +198,13 @@ class DeskSlot:
             )
 
     def crashed_logs(self) -> list[str]:
-        """Desk processes that died of an unexpected exception (a traceback in their log)."""
-        return [p.name for p in sorted((self.folder / "logs").glob("*.log"))
-                if b"Traceback" in p.read_bytes()]
+        """Desk processes that died of an unexpected exception: their log and its end."""
+        found = []
+        for log in sorted((self.folder / "logs").glob("*.log")):
+            text = log.read_text(errors="replace")
+            if "Traceback" in text:
+                found.append(f"{log.name}: {text[text.rindex('Traceback'):][-1500:]}")
+        return found
 
 
 @dataclass

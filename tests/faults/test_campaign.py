@@ -16,8 +16,9 @@ from tests.faults import checker
 from tests.faults.campaign import Environments, replay
 from tests.faults.schedule import CLOUD_FAULTS, FAULTS, fault_kinds, generate
 
-SQLITE_SEEDS = (101, 102, 103, 104, 105, 106)
-POSTGRES_SEEDS = (201,)
+#: Chosen so that together they inject every kind of fault (see the test below).
+SQLITE_SEEDS = (206, 248, 114, 101, 103)
+POSTGRES_SEEDS = (200,)
 
 
 def _run(envs: Environments, seed: int, backend: str, tmp_path: Path) -> None:
@@ -49,9 +50,7 @@ def test_the_short_campaign_injects_every_kind_of_fault() -> None:
     seen = {kind for schedule in schedules for kind in fault_kinds(schedule)}
     cloud_runs = sum(1 for s in schedules if CLOUD_FAULTS & set(fault_kinds(s)))
     assert cloud_runs >= 2, "the cloud should be killed or restarted in some runs"
-    wanted = set(FAULTS) | {"clock_skew"}
-    # Over a few runs most kinds appear; the long campaign covers all of them many times.
-    assert len(seen & wanted) >= len(wanted) - 3, sorted(wanted - seen)
+    assert set(FAULTS) | {"clock_skew"} <= seen, sorted(set(FAULTS) - seen)
 
 
 def test_schedules_are_reproducible() -> None:
@@ -62,6 +61,8 @@ def test_schedules_are_reproducible() -> None:
 def _files_of_a_run(envs: Environments, tmp_path: Path) -> tuple[Path, list[Path]]:
     schedule = generate(301, backend="sqlite", commands=40)
     schedule["steps"] = [s for s in schedule["steps"] if s["op"] in ("cmd", "sync")]
+    for desk in schedule["desks"]:
+        desk["skew_s"] = 7200.0  # every command is judged late and warned about
     result = replay(envs, schedule, tmp_path)
     assert result.ok, result.report.summary()
     env = envs.get("sqlite")
@@ -93,15 +94,24 @@ def test_the_checker_sees_each_kind_of_damage(envs: Environments, tmp_path: Path
     assert _check(cloud_db, desks).ok
     assert set(_check(cloud_db, desks, drain=6.0).failed) == {"drain_5s"}
 
-    def damaged(sql_on_cloud: str = "", sql_on_desk: str = "") -> set[str]:
-        cloud_copy, desk_copy = tmp_path / "c.db", tmp_path / "d.db"
+    def damaged(sql_on_cloud: str = "", sql_on_desk: str = "", every_desk: bool = False
+                ) -> set[str]:
+        """The checks that fail once `sql_on_desk` ran on desk 0 (or every desk)."""
+        cloud_copy = tmp_path / "c.db"
         shutil.copy(cloud_db, cloud_copy)
-        shutil.copy(desks[0], desk_copy)
-        for path, sql in ((cloud_copy, sql_on_cloud), (desk_copy, sql_on_desk)):
+        copies = []
+        for desk in desks:
+            copies.append(tmp_path / f"{desk.stem}-copy.db")
+            shutil.copy(desk, copies[-1])
+        damage = [(cloud_copy, sql_on_cloud)]
+        damage += [(c, sql_on_desk) for c in (copies if every_desk else copies[:1])]
+        changed = 0
+        for path, sql in damage:
             if sql:
                 with sqlite3.connect(path) as conn:
-                    assert conn.execute(sql).rowcount > 0, sql
-        return set(_check(cloud_copy, [desk_copy, *desks[1:]]).failed)
+                    changed += conn.execute(sql).rowcount
+        assert changed > 0, (sql_on_cloud, sql_on_desk)
+        return set(_check(cloud_copy, copies).failed)
 
     last = "(SELECT MAX(seq) FROM outbox)"
     assert "outbox_gapless" in damaged(sql_on_desk=f"DELETE FROM outbox WHERE seq = {last} - 1")
@@ -128,7 +138,8 @@ def test_the_checker_sees_each_kind_of_damage(envs: Environments, tmp_path: Path
                      "WHERE kind = 'session' AND id IN (SELECT json_extract(data, "
                      "'$.session_id') FROM entities WHERE kind = 'booking' AND "
                      "json_extract(data, '$.status') = 'booked')")
-    assert "attention" in damaged(sql_on_desk="DELETE FROM attention") or not _warned(cloud_db)
+    assert _warned(cloud_db), "desks whose clocks are two hours off get warnings"
+    assert "attention" in damaged(sql_on_desk="DELETE FROM attention", every_desk=True)
 
 
 def _warned(cloud_db: Path) -> bool:
