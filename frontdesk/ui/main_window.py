@@ -257,6 +257,7 @@ class MainWindow(QMainWindow):
         self.locked.reset()
         self.stack.setCurrentWidget(self.locked)
         self.locked.pin.setFocus()
+        self._keep_syncing()  # a locked desk (at 7 a.m., before anyone's PIN) still syncs
 
     def unlock(self, staff: StaffMember) -> None:
         """Show the screen this staff member's role allows, and nothing more."""
@@ -277,6 +278,9 @@ class MainWindow(QMainWindow):
             self.ctx.events.refocus.emit()
         self.idle.set_seconds(self.ctx.settings.idle_lock_seconds)
         self.idle.arm()
+        self._keep_syncing()
+
+    def _keep_syncing(self) -> None:
         if not self.ctx.bridge.running and not self.offline_chosen:
             self.ctx.bridge.start()
 

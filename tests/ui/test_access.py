@@ -145,3 +145,11 @@ def test_manager_only_settings_and_overrides(qtbot: QtBot, make_window: Make) ->
     assert (ctx2.data_dir / "settings.json").exists()
     assert window2.desk.member is not None and not window2.desk.member.buttons["freeze"].isHidden()
     assert window.desk.member is not None and window.desk.member.buttons["freeze"].isHidden()
+
+
+def test_a_locked_desk_keeps_syncing(qtbot: QtBot, make_window: Make) -> None:
+    """At opening time nobody has entered a PIN yet: the desk must sync all the same."""
+    window, _ctx = make_window(unlocked=False, sync=True)
+    assert window.stack.currentWidget() is window.locked
+    status = window.header.status
+    qtbot.waitUntil(lambda: status.dot.text() == "● Online", timeout=10000)
