@@ -164,8 +164,12 @@ class SyncEngine:
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         live_wait_s: float = 25.0,
+        page_limit: int = MAX_PAGE,
     ) -> None:
         self.replica = replica
+        #: Changes per pulled page: a window asks for smaller pages, because decoding an
+        #: answer holds the GIL, and so its event loop, for as long as it takes.
+        self.page_limit = min(page_limit, MAX_PAGE)
         self.client = client
         self.store = store
         self.now = now
@@ -337,7 +341,8 @@ class SyncEngine:
             names = [p for p in wanted if p in caught_up][:MAX_PARTITIONS]
             if len(names) < 2:
                 names = wanted[:1]
-            limit = MAX_PAGE if len(names) == 1 else max(MAX_PAGE // len(names), 100)
+            size = self.page_limit
+            limit = size if len(names) == 1 else max(size // len(names), 100)
             request = PullRequest(
                 partitions=tuple(PartitionCursor(n, cursors.get(n)) for n in names), limit=limit
             )
