@@ -37,7 +37,6 @@ class Plan:
     catch_up: int
     propagation_rounds: int
     app_starts: int
-    idle_probe_s: float
     load_desks: int
     load_rate: float
     load_seconds: float
@@ -45,10 +44,10 @@ class Plan:
 
 FULL = Plan(members=100_000, search_queries=2_000, scans=200, scans_during_sync=200,
             drain=10_000, drain_single=300, catch_up=5_000, propagation_rounds=40, app_starts=3,
-            idle_probe_s=10.0, load_desks=500, load_rate=200.0, load_seconds=30.0)
+            load_desks=500, load_rate=200.0, load_seconds=30.0)
 QUICK = Plan(members=2_000, search_queries=50, scans=30, scans_during_sync=20, drain=300,
              drain_single=20, catch_up=100, propagation_rounds=3, app_starts=1,
-             idle_probe_s=1.0, load_desks=20, load_rate=20.0, load_seconds=2.0)
+             load_desks=20, load_rate=20.0, load_seconds=2.0)
 
 
 class Runner:
@@ -140,7 +139,7 @@ def run_sqlite(runner: Runner, plan: Plan, tmp: Path, groups: set[str]) -> None:
                 cloud, DeskDir(tmp / "desk-c"), plan.scans_during_sync))
         if "app" in groups:
             runner.run(("loop_stall",), lambda: app_bench.loop_stall(
-                cloud, DeskDir(tmp / "desk-l"), plan.idle_probe_s))
+                cloud, DeskDir(tmp / "desk-l")))
             started = a if a.replica.exists() else DeskDir(tmp / "desk-l")
             runner.run(("app_start", "app_memory"),
                        lambda: app_bench.app_start(started, plan.app_starts))

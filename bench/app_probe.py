@@ -5,7 +5,8 @@
     bare        a bare QApplication with an empty window shown: the same two figures
     stall DIR   a new desk's window while its first full sync runs (the sync thread
                 of the window): the longest gap between the ticks of a 5 ms QTimer
-    idle S      the same probe on a bare QApplication for S seconds (machine noise)
+    idle S [F]  the same probe on a bare QApplication for S seconds or until file F
+                exists: run beside `stall`, it shows what the busy machine alone costs
 
 Runs with QT_QPA_PLATFORM=offscreen (set by the caller). Prints one JSON line.
 """
@@ -45,6 +46,7 @@ class Probe:
         self.timer.timeout.connect(self.tick)
         self.last: float | None = None
         self.gaps: list[float] = []
+        self.times: list[float] = []
         self.recording = True
         self.hooks: list[Any] = []
 
@@ -55,14 +57,18 @@ class Probe:
         now = time.perf_counter()
         if self.last is not None and self.recording:
             self.gaps.append((now - self.last) * 1000 - TICK_MS)
+            self.times.append(now)
         self.last = now
         for hook in list(self.hooks):
             hook()
 
-    def stalls(self) -> dict[str, float]:
+    def stalls(self, since: float | None = None) -> dict[str, float]:
         gaps = sorted(self.gaps) or [0.0]
+        worst = max(range(len(self.gaps)), key=self.gaps.__getitem__, default=None)
+        at = self.times[worst] - since if worst is not None and since is not None else -1.0
+        over = sum(1 for g in self.gaps if g > 50)
         return {"max_stall_ms": gaps[-1], "p99_stall_ms": gaps[int(0.99 * (len(gaps) - 1))],
-                "ticks": len(gaps)}
+                "ticks": len(gaps), "worst_at_s": at, "over_50ms": over}
 
 
 def _window() -> Any:
@@ -147,6 +153,7 @@ def stall(data_dir: Path) -> dict[str, Any]:
         state["window"] = window
         state["started"] = time.perf_counter()
         probe.gaps.clear()
+        probe.times.clear()
 
         def synced() -> None:
             if report["synced"]:
@@ -161,7 +168,7 @@ def stall(data_dir: Path) -> dict[str, Any]:
     probe.hooks.append(watch)
     probe.start()
     run_window(data_dir, quit_after=900)
-    report.update(probe.stalls())
+    report.update(probe.stalls(since=state["started"]))
     report["rows"] = _rows(data_dir)
     del app
     return report
@@ -177,16 +184,20 @@ def _rows(data_dir: Path) -> int:
         conn.close()
 
 
-def idle(seconds: float) -> dict[str, Any]:
+def idle(seconds: float, stop_file: Path | None = None) -> dict[str, Any]:
+    """The probe alone, for `seconds` or until `stop_file` exists (run beside another)."""
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     app = QApplication(sys.argv[:1])
     probe = Probe()
+    started = time.perf_counter()
+    if stop_file is not None:
+        probe.hooks.append(lambda: stop_file.exists() and app.quit())
     probe.start()
     QTimer.singleShot(int(seconds * 1000), app.quit)
     app.exec()
-    return probe.stalls()
+    return {**probe.stalls(), "seconds": time.perf_counter() - started}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -199,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     elif mode == "stall":
         report = stall(Path(args[1]))
     elif mode == "idle":
-        report = idle(float(args[1]))
+        report = idle(float(args[1]), Path(args[2]) if len(args) > 2 else None)
     else:
         raise SystemExit(f"unknown mode {mode}")
     print(json.dumps(report), flush=True)

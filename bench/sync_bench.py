@@ -89,6 +89,7 @@ def first_sync(name: str, cloud: Cloud, desk: DeskDir, resume: dict[str, Any] | 
 
 def resume_after_kill(cloud: Cloud, desk: DeskDir, reference: DeskDir) -> dict[str, Any]:
     """Kill -9 a first sync mid-way through the members, sync again, compare with `reference`."""
+    total = reference.query("SELECT COUNT(*) FROM rows")[0][0]
     process = _spawn_login(cloud, desk)
     killed_at = None
     deadline = time.monotonic() + 600
@@ -96,13 +97,15 @@ def resume_after_kill(cloud: Cloud, desk: DeskDir, reference: DeskDir) -> dict[s
         try:
             found = desk.query("SELECT position, complete FROM cursors WHERE partition = ?",
                                (MEMBERS,))
+            held = desk.query("SELECT COUNT(*) FROM rows")[0][0] if found else 0
         except sqlite3.Error:
-            found = []
-        if found and found[0][0] > 0 and not found[0][1]:
-            killed_at = desk.query("SELECT COUNT(*) FROM rows")[0][0]
+            found, held = [], 0
+        # Mid-way through the members (or at their first page on small data).
+        if found and found[0][0] > 0 and not found[0][1] and (held >= total // 2 or total < 50_000):
             stop(process, kill=True)
+            killed_at = desk.query("SELECT COUNT(*) FROM rows")[0][0]
             break
-        time.sleep(0.02)
+        time.sleep(0.05)
     if killed_at is None:
         stop(process)
         return {"resumed": True, "note": "not exercised (the sync ended before a kill)"}
@@ -264,13 +267,15 @@ def drain(desk: DeskDir, commands: int, single: int) -> Result:
     one = finish(desk.sync_helper("--push-only", "--batch", "1"))
     per_command = float(one["seconds"]) / max(int(one["pushed"]), 1)
     baseline = per_command * commands
+    back = finish(desk.sync_helper())  # the effects come back; acked commands settle
     acked = desk.query("SELECT state, COUNT(*) FROM outbox GROUP BY state")
     exactly_once = pushed == commands and left == 0
     return Result("drain_10k", seconds, "s", "<= 20 s (>= 500/s)",
                   seconds <= 20.0 and exactly_once, baseline=baseline, ratio=seconds / baseline,
                   note=f"{pushed} of {commands} pushed and acknowledged, "
                        f"{pushed / seconds:,.0f}/s; one request each: {1 / per_command:,.0f}/s "
-                       f"(measured on {one['pushed']}, scaled to {commands}); outbox "
+                       f"(measured on {one['pushed']}, scaled to {commands}); the next "
+                       f"round pulled {back['rows']} rows back in {back['seconds']:.1f} s; outbox "
                        f"{dict(acked)}; exactly once: {exactly_once}")
 
 
@@ -287,6 +292,18 @@ def catch_up(writer: DeskDir, reader: DeskDir, changes: int) -> Result:
 TIMEOUT_S = 10.0
 
 
+def _wait_idle(desks: tuple[DeskDir, ...], since: datetime, limit_s: float = 300) -> None:
+    """Until each desk's live sync finished its first round (it notes `last_sync`)."""
+    deadline = time.monotonic() + limit_s
+    waiting = list(desks)
+    while waiting and time.monotonic() < deadline:
+        time.sleep(0.1)
+        for desk in list(waiting):
+            found = desk.query("SELECT value FROM meta WHERE key = 'last_sync'")
+            if found and datetime.fromisoformat(found[0][0].replace("Z", "+00:00")) > since:
+                waiting.remove(desk)
+
+
 def propagation(cloud: Cloud, a: DeskDir, b: DeskDir, rounds: int) -> Result:
     """A check-in recorded on desk A (its live sync running) until desk B's replica has it."""
     live_a = a.spawn("-m", "frontdesk.cli", "sync", "--data-dir", str(a.path))
@@ -298,7 +315,7 @@ def propagation(cloud: Cloud, a: DeskDir, b: DeskDir, rounds: int) -> Result:
     try:
         the_desk = Desk(replica)
         staff = replica.meta("staff_id") or ""
-        time.sleep(2.0)  # both desks through their first live round
+        _wait_idle((a, b), since=datetime.now(UTC))
         for n in range(rounds * 2):
             member = session["booked_members"][(n // 2) % len(session["booked_members"])]
             lines = {line.booking.member_id: line for line in the_desk.views.roster(session["id"])}
