@@ -66,6 +66,16 @@ def replay(envs: Environments, schedule: Schedule, workdir: Path) -> RunResult:
     return run_schedule(envs.get(schedule["backend"]), schedule, workdir / "run")
 
 
+def guarded_replay(envs: Environments, schedule: Schedule, workdir: Path) -> RunResult:
+    """`replay`, where the harness breaking down is a failed run, not a stopped campaign."""
+    try:
+        return replay(envs, schedule, workdir)
+    except Exception as exc:
+        report = checker.Report()
+        report.fail("harness", f"{type(exc).__name__}: {exc}")
+        return RunResult(schedule["seed"], schedule["backend"], report, 0.0)
+
+
 def shrink(envs: Environments, schedule: Schedule, failing: set[str], workdir: Path,
            budget_s: float, log: Callable[[str], None] = print) -> Schedule:
     """Drop steps while the run still fails one of the same checks (delta debugging)."""
@@ -73,7 +83,7 @@ def shrink(envs: Environments, schedule: Schedule, failing: set[str], workdir: P
     steps: list[dict[str, Any]] = list(schedule["steps"])
 
     def still_fails(candidate: list[dict[str, Any]]) -> bool:
-        result = replay(envs, {**schedule, "steps": candidate}, workdir)
+        result = guarded_replay(envs, {**schedule, "steps": candidate}, workdir)
         return bool(set(result.report.failed) & failing)
 
     parts = 2
@@ -159,15 +169,19 @@ def run_campaign(
         for index in range(runs):
             seed = seed_base + index
             schedule = generate(seed, backend=backend_of(index, backends))
-            result = replay(envs, schedule, workdir)
+            result = guarded_replay(envs, schedule, workdir)
             tally.add(schedule, result)
             log(f"run {index + 1}/{runs} seed {seed} {result.backend}: "
                 f"{'ok' if result.ok else 'FAILED'} in {result.seconds:.1f} s, "
                 f"{result.commands} commands, faults {fault_kinds(schedule)}")
             if not result.ok:
                 log(result.report.summary())
-                failing = set(result.report.failed)
+                failing = set(result.report.failed) - {"harness"}
                 write_json(out.parent / "failures" / f"seed-{seed}.json", schedule)
+                if not failing:
+                    log(f"seed {seed}: the harness broke down (not shrunk)")
+                    write_json(out, tally.document(seed_base))
+                    continue
                 small = shrink(envs, schedule, failing, workdir, shrink_s, log)
                 write_json(out.parent / "failures" / f"seed-{seed}-shrunk.json", small)
                 log(f"seed {seed} fails {sorted(failing)}; shrunk schedule "
