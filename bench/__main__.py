@@ -38,16 +38,17 @@ class Plan:
     propagation_rounds: int
     app_starts: int
     load_desks: int
+    load_studios: int
     load_rate: float
     load_seconds: float
 
 
 FULL = Plan(members=100_000, search_queries=2_000, scans=200, scans_during_sync=200,
             drain=10_000, drain_single=300, catch_up=5_000, propagation_rounds=40, app_starts=3,
-            load_desks=500, load_rate=200.0, load_seconds=30.0)
+            load_desks=500, load_studios=25, load_rate=200.0, load_seconds=30.0)
 QUICK = Plan(members=2_000, search_queries=50, scans=30, scans_during_sync=20, drain=300,
              drain_single=20, catch_up=100, propagation_rounds=3, app_starts=1,
-             load_desks=20, load_rate=20.0, load_seconds=2.0)
+             load_desks=20, load_studios=2, load_rate=20.0, load_seconds=2.0)
 
 
 class Runner:
@@ -168,11 +169,11 @@ def run_postgres(runner: Runner, plan: Plan, tmp: Path) -> None:
             return
         print(f"postgres cloud: seed-demo --members {plan.members} in "
               f"{cloud.seed_seconds:.1f} s", file=sys.stderr)
-        cloud.start(log=tmp / "cloud-pg.log")
+        cloud.start(workers=2, log=tmp / "cloud-pg.log")
         runner.run(("first_sync_postgres",), lambda: sync_bench.first_sync(
             "first_sync_postgres", cloud, DeskDir(tmp / "desk-p")))
         runner.run(("cloud_load",), lambda: cloud_bench.cloud_load(
-            cloud, plan.load_desks, plan.load_rate, plan.load_seconds))
+            cloud, plan.load_desks, plan.load_studios, plan.load_rate, plan.load_seconds))
     print(f"  (postgres group: {took[0]:.0f} s)", file=sys.stderr)
 
 

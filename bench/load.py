@@ -1,8 +1,9 @@
 """A light asyncio load generator for the cloud: `python -m bench.load` (own process).
 
-    python -m bench.load URL TOKEN LOCATION --desks 500 --rate 200 --seconds 30
+    python -m bench.load URL STUDIOS.json --desks 500 --rate 200 --seconds 30
 
-Registers `--desks` devices with a staff access token, has each hold the live
+STUDIOS.json lists studios (tenant, location, a front-desk access_token and staff_id).
+Registers `--desks` devices spread over them, has each hold the live
 long-poll (`GET /v1/sync/live`) open — a woken desk asks again after a pause, as a desk
 pulling would — and pushes `--rate` commands a second (one `add_member` each, from the
 desks in turn, each desk's sequence in order), open-loop: a command's latency counts
@@ -81,6 +82,8 @@ class Conn:
 class DeskState:
     token: str
     client_id: str
+    staff_id: str
+    location: str
     seq: int = 0
     position: int = 0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -101,7 +104,7 @@ class Figures:
             self.error_samples.append(text[:300])
 
 
-async def register(host: str, port: int, token: str, location: str, count: int
+async def register(host: str, port: int, studios: list[dict[str, Any]], count: int
                    ) -> list[DeskState]:
     desks: list[DeskState] = []
     queue: asyncio.Queue[int] = asyncio.Queue()
@@ -112,11 +115,14 @@ async def register(host: str, port: int, token: str, location: str, count: int
         conn = Conn(host, port)
         while not queue.empty():
             n = queue.get_nowait()
-            status, answer = await conn.request("POST", "/v1/devices", token, {
-                "name": f"load desk {n}", "location_id": location, "desk_id": str(uuid.uuid4())})
+            studio = studios[n % len(studios)]
+            status, answer = await conn.request("POST", "/v1/devices", studio["access_token"], {
+                "name": f"load desk {n}", "location_id": studio["location"],
+                "desk_id": str(uuid.uuid4())})
             if status != 200:
                 raise HttpError(f"register: {status} {answer}")
-            desks.append(DeskState(answer["access_token"], answer["client_id"]))
+            desks.append(DeskState(answer["access_token"], answer["client_id"],
+                                   studio["staff_id"], studio["location"]))
         conn.close()
 
     await asyncio.gather(*(worker() for _ in range(16)))
@@ -155,24 +161,24 @@ async def hold_live(host: str, port: int, desk: DeskState, figures: Figures,
     conn.close()
 
 
-def command(desk: DeskState, staff_id: str, location: str) -> dict[str, Any]:
+def command(desk: DeskState) -> dict[str, Any]:
     desk.seq += 1
     return {"command_id": str(uuid.uuid4()), "seq": desk.seq, "name": "add_member",
             "version": 1,
             "args": {"name": f"Load {uuid.uuid4().hex[:8]}",
                      "phone": f"1{random.randrange(10**10):010d}"},
-            "staff_id": staff_id, "location_id": location,
+            "staff_id": desk.staff_id, "location_id": desk.location,
             "happened_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
             "clock_offset_s": 0.0}
 
 
-async def push_one(pool: asyncio.Queue[Conn], desk: DeskState, staff_id: str, location: str,
-                   due: float, figures: Figures) -> None:
+async def push_one(pool: asyncio.Queue[Conn], desk: DeskState, due: float,
+                   figures: Figures) -> None:
     async with desk.lock:
         conn = await pool.get()
         try:
             status, answer = await conn.request("POST", "/v1/sync/push", desk.token, {
-                "client_id": desk.client_id, "commands": [command(desk, staff_id, location)]})
+                "client_id": desk.client_id, "commands": [command(desk)]})
         except HttpError as exc:
             figures.push_errors += 1
             figures.error(f"push: {exc}")
@@ -194,8 +200,10 @@ async def push_one(pool: asyncio.Queue[Conn], desk: DeskState, staff_id: str, lo
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     parts = urlsplit(args.url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    staff = json.loads(args.staff)
-    desks = await register(host, port, staff["access_token"], args.location, args.desks)
+    with open(args.studios, encoding="utf-8") as plan:
+        studios = json.load(plan)
+    desks = await register(host, port, studios, args.desks)
+    random.Random(5).shuffle(desks)  # commands go round the studios, not one after another
     figures = Figures()
     stop = asyncio.Event()
     pollers = [asyncio.ensure_future(hold_live(host, port, d, figures, stop)) for d in desks]
@@ -220,8 +228,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         delay = due - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        tasks.append(asyncio.ensure_future(push_one(
-            pool, desks[n % len(desks)], staff["staff_id"], args.location, due, figures)))
+        tasks.append(asyncio.ensure_future(push_one(pool, desks[n % len(desks)], due, figures)))
         min_holding = min(min_holding, figures.holding)
         n += 1
     await asyncio.wait(tasks, timeout=60)
@@ -252,8 +259,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.load")
     parser.add_argument("url")
-    parser.add_argument("staff", help="the staff login answer as JSON")
-    parser.add_argument("location")
+    parser.add_argument("studios", help="a JSON file: [{tenant, location, access_token, "
+                                        "staff_id}]")
     parser.add_argument("--desks", type=int, default=500)
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=30.0)

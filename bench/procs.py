@@ -74,6 +74,7 @@ class Cloud:
     process: subprocess.Popen[bytes] | None = None
     port: int = 0
     log: Any = None
+    db_pid: int | None = None  # the PostgreSQL postmaster (its backends are its children)
 
     @property
     def url(self) -> str:
@@ -129,6 +130,9 @@ class Cloud:
     def cpu(self) -> float:
         return cpu_seconds(self.process.pid) if self.process else 0.0
 
+    def db_cpu(self) -> float:
+        return cpu_seconds(self.db_pid) if self.db_pid else 0.0
+
     def stop(self) -> None:
         if self.process is not None:
             self.process.send_signal(signal.SIGTERM)
@@ -178,6 +182,9 @@ def postgres_cloud(members: int) -> Iterator[Cloud | None]:
     with start_postgres(bin_dir, durable=True) as server:
         owner, app = server.create_database("bench")
         cloud = Cloud(owner, app, "postgres")
+        pid_file = Path(server.socket_dir).parent / "data" / "postmaster.pid"
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            cloud.db_pid = int(pid_file.read_text().split()[0])
         cloud.prepare(members)
         try:
             yield cloud
