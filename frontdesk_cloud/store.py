@@ -660,9 +660,16 @@ class TenantStore:
         for start in range(0, len(new), _BULK_CHUNK):
             rows = []
             for entity in new[start : start + _BULK_CHUNK]:
-                rows.append(self._row(entity, self.partition_of(entity), position))
+                row = self._row(entity, self.partition_of(entity), position)
+                rows.append((self.tenant_id, *(row[c] for c in _INSERTED)))
                 position += 1
-            self.conn.execute(sa.insert(entities), rows)
+            if self.is_postgres:  # COPY: several times faster than INSERT for a bulk load
+                columns = ", ".join(("tenant_id", *_INSERTED))
+                with self._dbapi_cursor().copy(f"COPY entities ({columns}) FROM STDIN") as copy:
+                    for values in rows:
+                        copy.write_row(values)
+            else:
+                self._raw_many(_INSERT, rows)
         self.forget()
         return position - 1
 
