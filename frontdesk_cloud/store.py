@@ -663,13 +663,8 @@ class TenantStore:
                 row = self._row(entity, self.partition_of(entity), position)
                 rows.append((self.tenant_id, *(row[c] for c in _INSERTED)))
                 position += 1
-            if self.is_postgres:  # COPY: several times faster than INSERT for a bulk load
-                columns = ", ".join(("tenant_id", *_INSERTED))
-                with self._dbapi_cursor().copy(f"COPY entities ({columns}) FROM STDIN") as copy:
-                    for values in rows:
-                        copy.write_row(values)
-            else:
-                self._raw_many(_INSERT, rows)
+            # (COPY would be faster, but PostgreSQL refuses it under row-level security.)
+            self._raw_many(_INSERT, rows)
         self.forget()
         return position - 1
 
