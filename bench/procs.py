@@ -34,7 +34,7 @@ def free_port() -> int:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and its children (psutil)."""
+    """User + system CPU of a process and its children, live or ended (psutil)."""
     import psutil
 
     try:
@@ -46,7 +46,9 @@ def cpu_seconds(pid: int) -> float:
     for p in procs:
         with contextlib.suppress(psutil.NoSuchProcess):
             t = p.cpu_times()
-            total += t.user + t.system
+            # children_*: children that ended and were waited for (PostgreSQL backends
+            # of connections that closed, uvicorn workers that restarted).
+            total += t.user + t.system + t.children_user + t.children_system
     return total
 
 
