@@ -207,8 +207,10 @@ def _serve(url: str, host: str, port: int, workers: int) -> int:
         raise Usage("--workers must be at least 1")
     _open(url).dispose()  # refuse to serve an unmigrated or unreachable database
     os.environ[ENV_URL] = url
+    # Open long-polls would hold a stopping worker for up to 30 s; desks simply poll again.
     uvicorn.run("frontdesk_cloud.cli:app_from_environment", factory=True, host=host, port=port,
-                workers=workers, log_level="info", proxy_headers=True)
+                workers=workers, log_level="info", proxy_headers=True,
+                timeout_graceful_shutdown=5)
     return 0
 
 
