@@ -14,6 +14,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from pypinyin import lazy_pinyin
+
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _DIGITS = re.compile(r"\d")
@@ -52,9 +54,6 @@ def fold(text: str) -> str:
 
 @lru_cache(maxsize=65536)
 def _char_pinyin(char: str) -> str:
-    # Imported on first use: loading pypinyin's dictionaries took a quarter of the
-    # window's import time, and a desk that opens on its replica indexes nobody.
-    from pypinyin import lazy_pinyin
 
     return str(lazy_pinyin(char)[0])
 
