@@ -347,37 +347,17 @@ class SyncEngine:
                 partitions=tuple(PartitionCursor(n, cursors.get(n)) for n in names), limit=limit
             )
             answer = await self._authorized(partial(self.client.pull, request=request))
-            while True:
-                # A partition downloading page after page: ask for the next page while
-                # this one is written (the cloud and the network work meanwhile).
-                last = answer.pages[-1] if len(answer.pages) == 1 else None
-                ahead = None
-                if last is not None and last.more:
-                    following = PullRequest(
-                        partitions=(PartitionCursor(last.partition, last.cursor),), limit=limit
-                    )
-                    ahead = asyncio.ensure_future(
-                        self._authorized(partial(self.client.pull, request=following))
-                    )
-                try:
-                    await asyncio.to_thread(
-                        self.replica.apply_pages, list(answer.pages), answer.position
-                    )
-                except BaseException:
-                    if ahead is not None:
-                        ahead.cancel()
-                    raise
-                self._position = max(self._position, answer.position)
-                for page in answer.pages:
-                    pulled += len(page.changes)
-                    if page.changes or page.reset:
-                        changed.add(page.partition)
-                    if not page.more:
-                        done.add(page.partition)
-                    self._emit("pulled", page.partition)
-                if ahead is None:
-                    break
-                answer = await ahead
+            # Applied here, between requests: while the next page is asked for, the write
+            # lock is free, so a check-in is never stuck behind a download.
+            self.replica.apply_pages(list(answer.pages), answer.position)
+            self._position = max(self._position, answer.position)
+            for page in answer.pages:
+                pulled += len(page.changes)
+                if page.changes or page.reset:
+                    changed.add(page.partition)
+                if not page.more:
+                    done.add(page.partition)
+                self._emit("pulled", page.partition)
         return pulled, changed
 
     def _drop_outside(self, wanted: list[str]) -> None:
