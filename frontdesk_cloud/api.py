@@ -86,9 +86,22 @@ async def read_json(request: Request, limit: int) -> Any:
             raise ApiError(413, "body_too_large", f"The request body is over {limit} bytes.")
         chunks.append(chunk)
     try:
-        return json.loads(b"".join(chunks).decode("utf-8"), parse_constant=_reject_constant)
+        value = json.loads(b"".join(chunks).decode("utf-8"), parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError) as exc:
         raise ApiError(400, "malformed_json", f"The body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ApiError(400, "malformed_json", "The body is nested too deeply.") from None
+    try:
+        # A JSON escape can smuggle in a lone surrogate, which is not text: refuse it here
+        # rather than fail later when it is hashed or stored.
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ApiError(
+            400, "malformed_json", "The body holds invalid text (a lone surrogate)."
+        ) from None
+    except RecursionError:
+        raise ApiError(400, "malformed_json", "The body is nested too deeply.") from None
+    return value
 
 
 async def caller(request: Request) -> Principal:

@@ -117,3 +117,16 @@ def test_health_answers_503_when_the_database_is_down() -> None:
         login = client.post("/v1/auth/login", json={"tenant": "t", "username": "u",
                                                     "password": "p"})
         assert login.status_code == 503 and login.json()["error"]["code"] == "unavailable"
+
+
+def test_deep_nesting_and_lone_surrogates_get_400(client: TestClient) -> None:
+    """Found by a new user with curl: both used to answer 500."""
+    deep = "[" * 100_000 + "]" * 100_000
+    answer = client.post("/v1/auth/login", content=deep,
+                         headers={"content-type": "application/json"})
+    _error_shape(answer)
+    surrogate = '{"tenant": "demo", "username": "\\ud800", "password": "x\\udfff"}'
+    answer = client.post("/v1/auth/login", content=surrogate,
+                         headers={"content-type": "application/json"})
+    _error_shape(answer)
+    assert answer.json()["error"]["code"] == "malformed_json"
