@@ -178,6 +178,7 @@ class DeskSlot:
     engine: SyncEngine | None = None
     staff: dict[str, str] = field(default_factory=dict)
     live: subprocess.Popen[bytes] | None = None
+    live_log: Path = Path()
     processes: int = 0
 
     @property
@@ -197,13 +198,27 @@ class DeskSlot:
 
     def spawn(self, *args: str) -> subprocess.Popen[bytes]:
         self.processes += 1
-        log = (self.folder / "logs" / f"{self.processes:03d}-{args[0]}.log").open("wb")
-        with log:
+        path = self.folder / "logs" / f"{self.processes:03d}-{args[0]}.log"
+        env = self.env()
+        if args == ("sync",):
+            env["FRONTDESK_LOG"] = "INFO"  # its first "sync state" line: it is listening
+            self.live_log = path
+        with path.open("wb") as log:
             return subprocess.Popen(
                 [sys.executable, "-m", "frontdesk.cli", *args, "--json",
                  "--data-dir", str(self.folder)],
-                stdout=log, stderr=log, env=self.env(), stdin=subprocess.DEVNULL,
+                stdout=log, stderr=log, env=env, stdin=subprocess.DEVNULL,
             )
+
+    async def stop_live(self) -> subprocess.Popen[bytes] | None:
+        """SIGTERM the live sync once it runs (it installs its handler after start-up)."""
+        live, self.live = self.live, None
+        if live is not None:
+            log = self.live_log
+            await _wait_for(lambda: live.poll() is not None
+                            or b"sync state" in log.read_bytes(), 60, 0.05)
+            live.send_signal(signal.SIGTERM)
+        return live
 
     def crashed_logs(self) -> list[str]:
         """Desk processes that died of an unexpected exception: their log and its end."""
@@ -460,9 +475,9 @@ class Run:
     async def _op_clock(self, step: Step) -> None:
         slot = self.slots[step["desk"]]
         slot.skew_s = float(step["skew_s"])
-        if slot.live is not None:  # the whole PC's clock moved: its processes see it too
-            slot.live.send_signal(signal.SIGTERM)
-            await self._process_done(slot.live, 30, slot, (0,))
+        stopped = await slot.stop_live()  # the whole PC's clock moved: its processes too
+        if stopped is not None:
+            await self._process_done(stopped, 30, slot, (0,))
             slot.live = slot.spawn("sync")
 
     # -- healing -------------------------------------------------------------------------
@@ -494,10 +509,9 @@ class Run:
         times = await asyncio.gather(*(self._drain(s, healed) for s in self.slots))
         drain = {s.name: t for s, t in zip(self.slots, times, strict=True)}
         for slot in self.slots:
-            if slot.live is not None:
-                slot.live.send_signal(signal.SIGTERM)
-                await self._process_done(slot.live, 30, slot, (0,))
-                slot.live = None
+            stopped = await slot.stop_live()
+            if stopped is not None:
+                await self._process_done(stopped, 30, slot, (0,))
         for _round in range(2):  # the second round pulls what the others pushed in the first
             await asyncio.gather(*(self._final_sync(s) for s in self.slots))
         for slot in self.slots:
