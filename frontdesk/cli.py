@@ -71,8 +71,13 @@ def outcome_document(outcome: Any, seq: int | None = None) -> dict[str, Any]:
     return doc
 
 
-def outcome_text(outcome: Any) -> str:
-    lines = [f"{outcome.status.value}: {outcome.message or outcome.code}"]
+def outcome_text(outcome: Any, doc: dict[str, Any] | None = None) -> str:
+    what = outcome.message or ("done" if outcome.code == "ok" else outcome.code.replace("_", " "))
+    lines = [f"{outcome.status.value}: {what}"]
+    for key in ("booking_id", "member_id", "sale_id", "entitlement_id"):
+        value = (doc or {}).get(key) or outcome.data.get(key)
+        if value:
+            lines.append(f"  {key.replace('_', ' ')}: {value}")
     if outcome.fix:
         lines.append(f"  what to do: {outcome.fix}")
     lines += [f"  warning: {w.message}" for w in outcome.warnings]
@@ -201,6 +206,11 @@ def cmd_sync(args: argparse.Namespace, out: Output) -> int:
     try:
         if not args.once:
             run_async(forever())
+            pending, attention = _desk_counts(replica)
+            out.emit(
+                {"stopped": True, "pending": pending, "attention": attention},
+                f"Sync stopped: {pending} pending, {attention} need attention.",
+            )
             return EXIT_OK
         report = run_async(once())
     except Unreachable as exc:
@@ -379,11 +389,19 @@ def cmd_search(args: argparse.Namespace, out: Output) -> int:
     return EXIT_OK
 
 
+#: Refusals that mean the input named nothing that exists: bad input, not a studio rule.
+BAD_INPUT_CODES = frozenset({"invalid_arguments", "invalid_value", "missing_required"})
+
+
 def _finish(out: Output, outcome: Any, seq: int | None, extra: dict[str, Any] | None = None) -> int:
     doc = outcome_document(outcome, seq)
     doc.update(extra or {})
-    out.emit(doc, lambda: outcome_text(outcome))
-    return EXIT_OK if outcome.ok else EXIT_REFUSED
+    out.emit(doc, lambda: outcome_text(outcome, doc))
+    if outcome.ok:
+        return EXIT_OK
+    if outcome.code.startswith("unknown_") or outcome.code in BAD_INPUT_CODES:
+        return EXIT_USAGE
+    return EXIT_REFUSED
 
 
 def cmd_checkin(args: argparse.Namespace, out: Output) -> int:
@@ -432,6 +450,52 @@ def cmd_cancel(args: argparse.Namespace, out: Output) -> int:
     return _finish(out, recorded.outcome, recorded.seq, {"booking_id": args.booking_id})
 
 
+def _plan_id(desk: Any, wanted: str) -> str:
+    """A plan by id or by name (any case), as `frontdesk plans` lists them."""
+    from frontdesk.local_db.catalogue import Catalogue
+
+    plans = Catalogue(desk.replica).plans()
+    key = wanted.casefold().strip()
+    for match in (
+        lambda p: key in (p.id, p.name.casefold()),
+        lambda p: p.name.casefold().startswith(key),
+        lambda p: p.kind.value == key.replace("-", "_"),
+    ):
+        found = [p for p in plans if match(p)]
+        if len(found) == 1:
+            return str(found[0].id)
+    names = ", ".join(repr(p.name) for p in plans) or "none on this desk yet (sync first)"
+    raise Fail(EXIT_USAGE, f"No plan {wanted!r}. Plans: {names}.")
+
+
+def cmd_plans(args: argparse.Namespace, out: Output) -> int:
+    from frontdesk.local_db.catalogue import Catalogue
+
+    _, desk, _ = signed_in_desk(args)
+    doc: list[dict[str, Any]] = [
+        {
+            "id": p.id,
+            "name": p.name,
+            "kind": p.kind.value,
+            "price_cents": p.price_cents,
+            "credits": p.credits,
+            "validity_days": p.validity_days,
+        }
+        for p in Catalogue(desk.replica).plans()
+    ]
+    out.emit(
+        doc,
+        lambda: (
+            "\n".join(
+                f"{d['name']:<24} {d['kind']:<13} {d['price_cents'] / 100:>9.2f}  {d['id']}"
+                for d in doc
+            )
+            or "No plans on this desk yet: sync first."
+        ),
+    )
+    return EXIT_OK
+
+
 def cmd_walk_in(args: argparse.Namespace, out: Output) -> int:
     _, desk, staff_id = signed_in_desk(args)
     command: dict[str, Any] = {
@@ -451,7 +515,7 @@ def cmd_walk_in(args: argparse.Namespace, out: Output) -> int:
     else:
         raise Fail(EXIT_USAGE, "Give --member for a known member or --name for a new guest.")
     if args.plan:
-        command["plan_id"] = args.plan
+        command["plan_id"] = _plan_id(desk, args.plan)
     if args.price is not None:
         command["price_cents"] = round(args.price * 100)
     recorded = desk.act("walk_in", staff_id, desk_now(), **command)
@@ -467,7 +531,12 @@ def cmd_attention(args: argparse.Namespace, out: Output) -> int:
         doc,
         lambda: (
             "\n".join(
-                f"#{d['seq']} {d['command']}: {d['status']} {d['code']} — {d['message']}"
+                f"#{d['seq']} {d['command']}: {d['status']} {d['code']} — "
+                + "; ".join(
+                    [str(d["message"])] * bool(d["message"])
+                    + [str(w.get("message", "")) for w in d["warnings"]]  # type: ignore[attr-defined]
+                )
+                + (f" (what to do: {d['fix']})" if d["fix"] else "")
                 for d in doc
             )
             or "Nothing needs attention."
@@ -572,12 +641,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--phone")
     p.add_argument("--email")
     p.add_argument("--card")
-    p.add_argument("--plan", help="sell this plan first (a drop-in or a pass)")
+    p.add_argument("--plan", help="sell this plan first (its name or id; see `plans`)")
     p.add_argument("--price", type=float, help="price, when not the plan's")
     p.add_argument(
         "--method", default="cash", choices=["cash", "card", "wechat_pay", "alipay", "other"]
     )
     p.add_argument("--unpaid", action="store_true")
+    add("plans", cmd_plans, "the passes and drop-ins this studio sells")
     p = add("attention", cmd_attention, "commands the cloud rejected or warned about")
     p.add_argument("--all", action="store_true", help="include resolved items")
     p = add("demo", cmd_demo, "an embedded cloud, a seeded studio and a signed-in window")
@@ -613,6 +683,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `frontdesk ... | head`: the reader went away; that is not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -156,7 +156,9 @@ def prepare_desk(data_dir: Path, cloud: EmbeddedCloud, seed: dict[str, Any]) -> 
         asyncio.run(go())
     finally:
         replica.close()
-    (data_dir / "demo-staff.json").write_text(json.dumps(seed["staff"], indent=1))
+    staff_file = data_dir / "demo-staff.json"
+    staff_file.write_text(json.dumps(seed["staff"], indent=1))
+    staff_file.chmod(0o600)  # demo passwords, but passwords all the same
     return desk_dir
 
 
