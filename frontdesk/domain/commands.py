@@ -6,6 +6,7 @@ method that reads state through the unit of work and puts new entity values into
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -622,8 +623,28 @@ class CancelSession:
 # --- members -------------------------------------------------------------------------
 
 
+def _visible(text: str) -> str:
+    """Text without control or invisible formatting characters (a bidi override, a
+    zero-width space): pasted into a name they make it display wrongly and unsearchable."""
+    return "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf") or c in "\t\n")
+
+
+_PHONE_CHARS = frozenset("0123456789+-() .")
+
+
+def _clean_phone(phone: str) -> str:
+    cleaned = " ".join(_visible(phone).split())
+    if cleaned and (not set(cleaned) <= _PHONE_CHARS or not any(c.isdigit() for c in cleaned)):
+        raise Refused(
+            "invalid_value",
+            f"{cleaned!r} is not a phone number.",
+            "Type digits, with spaces, +, - or ( ) if you like.",
+        )
+    return cleaned
+
+
 def _clean_name(name: str) -> str:
-    cleaned = " ".join(name.split())
+    cleaned = " ".join(_visible(name).split())
     if not cleaned:
         raise Refused("missing_required", "A member needs a name.")
     if len(cleaned) > 200:
@@ -667,7 +688,7 @@ class AddMember:
             Member(
                 id=member_id,
                 name=_clean_name(self.name),
-                phone=self.phone.strip(),
+                phone=_clean_phone(self.phone),
                 email=self.email.strip(),
                 card_code=_check_card_free(uow, self.card_code, member_id),
                 birthday=self.birthday,
@@ -699,7 +720,9 @@ class EditMember:
             changes["name"] = _clean_name(self.name)
         if self.card_code is not None:
             changes["card_code"] = _check_card_free(uow, self.card_code, member.id)
-        for name in ("phone", "email", "notes", "tier"):
+        if self.phone is not None:
+            changes["phone"] = _clean_phone(self.phone)
+        for name in ("email", "notes", "tier"):
             value = getattr(self, name)
             if value is not None:
                 changes[name] = value.strip()

@@ -412,3 +412,17 @@ def test_anonymise_follows_a_chain_of_merges(studio: Studio) -> None:
     assert [_member(studio, m.id).phone for m in (a, b, c)] == ["", "", ""]
     assert [_member(studio, m.id).status for m in (a, b)] == [MemberStatus.MERGED] * 2
     assert _member(studio, unrelated.id).phone == "4"
+
+
+def test_names_lose_invisible_characters_and_phones_must_be_numbers() -> None:
+    """A pasted bidi override or zero-width space made a name display wrongly."""
+    from tests.studio import Studio
+
+    studio = Studio()
+    done = studio.run("add_member", name="Evil\u202eNAME\u200b line2", phone="+86 138-0013 8000")
+    assert done.outcome.ok
+    member = studio.get(Member, done.outcome.subject_id)
+    assert member.name == "EvilNAME line2" and member.phone == "+86 138-0013 8000"
+    refused = studio.run("add_member", name="Bad Phone", phone="abc")
+    assert refused.outcome.code == "invalid_value"
+    assert studio.run("add_member", name="\u200b\u202e").outcome.code == "missing_required"
