@@ -73,7 +73,17 @@ def cloud_load(cloud: Cloud, desks: int, tenants: int, rate: float, seconds: flo
             raise RuntimeError(f"the load generator stopped: {finish(process)}")
         cloud_cpu, db_cpu = cloud.cpu() - cloud_cpu0, cloud.db_cpu() - db_cpu0
         gen_cpu = cpu_seconds(process.pid) - gen_cpu0
-        report = finish(process, timeout=120)
+        # Read on from the same buffered pipe: its buffer may already hold the report.
+        rest = process.stdout.read()
+        process.wait(120)
+        err = process.stderr.read() if process.stderr else ""
+        process.stdout.close()
+        if process.stderr:
+            process.stderr.close()
+        lines = [line for line in rest.splitlines() if line.strip()]
+        if process.returncode != 0 or not lines:
+            raise RuntimeError(f"the load generator exited {process.returncode}: {err[-2000:]}")
+        report = json.loads(lines[-1])
     p99 = float(report["p99_ms"])
     errors = int(report["push_errors"]) + int(report["live_errors"])
     wall = float(report["wall_s"])

@@ -150,11 +150,16 @@ def checkin_during_sync(cloud: Cloud, desk: DeskDir, samples: int) -> Result:
     session = cloud.open_session
     deadline = time.monotonic() + 600
     while process.poll() is None and time.monotonic() < deadline:
+        # The class and its booked members are in (the members come first in their
+        # partition); near midnight the class may be in tomorrow's partition, pulled
+        # after the members, while the rest of the window still downloads.
         try:
             found = desk.query("SELECT position FROM cursors WHERE partition = ?", (MEMBERS,))
+            ready = found and found[0][0] > 0 and desk.query(
+                "SELECT 1 FROM rows WHERE kind = 'session' AND id = ?", (session["id"],))
         except sqlite3.Error:
-            found = []
-        if found and found[0][0] > 0:
+            ready = False
+        if ready:
             break
         time.sleep(0.01)
     replica = Replica(desk.replica)
