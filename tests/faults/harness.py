@@ -495,11 +495,17 @@ class Run:
         """Seconds from healing until this desk's upload queue is empty."""
         if slot.live is not None and slot.live.poll() is None:
             await _wait_for(lambda: self._pending(slot) == 0, 30, 0.05)
-        else:
-            while self._pending(slot) and time.monotonic() - healed < 30:
-                if not await self._sync(slot):
-                    await asyncio.sleep(0.1)
-        return time.monotonic() - healed
+            return time.monotonic() - healed
+        syncing = asyncio.ensure_future(self._sync_until_drained(slot, healed))
+        await _wait_for(lambda: self._pending(slot) == 0 or syncing.done(), 30, 0.05)
+        drained = time.monotonic() - healed  # the push is done; its pulls may go on
+        await syncing
+        return drained
+
+    async def _sync_until_drained(self, slot: DeskSlot, healed: float) -> None:
+        while self._pending(slot) and time.monotonic() - healed < 30:
+            if not await self._sync(slot):
+                await asyncio.sleep(0.1)
 
     async def heal(self) -> dict[str, float]:
         for slot in self.slots:
