@@ -22,6 +22,8 @@ from typing import Any
 
 import httpx
 
+from frontdesk.demo import cloud_cli
+
 ROOT = Path(__file__).resolve().parent.parent
 #: No OS keyring in a benchmark: the desk keeps its token in a private file.
 DESK_ENV = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
@@ -52,18 +54,6 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def _cloud_cli(url: str, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "frontdesk_cloud.cli", "--database-url", url, *args],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"frontdesk-cloud {args[0]} failed: {done.stderr.strip()[-2000:]}")
-    return done.stdout
-
-
 @dataclass
 class Cloud:
     """A migrated, seeded cloud database and (while `serving`) its server process."""
@@ -84,10 +74,10 @@ class Cloud:
 
     def prepare(self, members: int) -> Cloud:
         extra = ["--app-role", "frontdesk_app"] if self.kind == "postgres" else []
-        _cloud_cli(self.owner_url, "migrate", *extra)
+        cloud_cli(self.owner_url, "migrate", *extra)
         started = time.perf_counter()
         self.seed = json.loads(
-            _cloud_cli(self.owner_url, "seed-demo", "--json", "--reset", "--members", str(members))
+            cloud_cli(self.owner_url, "seed-demo", "--json", "--reset", "--members", str(members))
         )
         self.seed_seconds = time.perf_counter() - started
         return self

@@ -26,6 +26,19 @@ class DemoError(Exception):
     """The demo could not start; the message says why."""
 
 
+def cloud_cli(database_url: str, *args: str) -> str:
+    """Run `frontdesk-cloud ARGS` on a database in a child process; its stdout."""
+    done = subprocess.run(
+        [sys.executable, "-m", "frontdesk_cloud.cli", "--database-url", database_url, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise DemoError(f"frontdesk-cloud {args[0]} failed: {done.stderr.strip()[-2000:]}")
+    return done.stdout
+
+
 @dataclass
 class EmbeddedCloud:
     """A cloud tenant service in a child process on a loopback port (kept across restarts)."""
@@ -47,22 +60,7 @@ class EmbeddedCloud:
         return self.folder / "cloud.log"
 
     def cli(self, *args: str) -> str:
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "frontdesk_cloud.cli",
-                "--database-url",
-                self.database_url,
-                *args,
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise DemoError(f"frontdesk-cloud {args[0]} failed: {done.stderr.strip()}")
-        return done.stdout
+        return cloud_cli(self.database_url, *args)
 
     def prepare(self, members: int, day: str | None = None) -> dict[str, Any]:
         """Migrate and seed a fresh demo studio; the seed's JSON document."""
