@@ -10,6 +10,7 @@ DEBIAN_PACKAGES := postgresql fonts-noto-cjk xvfb xauth libxcb-cursor0 libegl1 l
 	libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-image0 \
 	libxcb-render-util0 libxcb-xkb1
 RUNS ?= 2000
+JOBS ?= 3
 
 .PHONY: demo test lint bench faults package package-test system-deps clean
 
@@ -38,7 +39,7 @@ bench: $(STAMP) system-deps
 	$(BIN)/python -m bench
 
 faults: $(STAMP) system-deps
-	$(BIN)/python -m tests.faults --runs $(RUNS)
+	$(BIN)/python -m tests.faults --runs $(RUNS) --jobs $(JOBS)
 
 $(PACKAGE_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e ".[package]"

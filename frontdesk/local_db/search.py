@@ -14,8 +14,6 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pypinyin import lazy_pinyin
-
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _DIGITS = re.compile(r"\d")
@@ -54,6 +52,9 @@ def fold(text: str) -> str:
 
 @lru_cache(maxsize=65536)
 def _char_pinyin(char: str) -> str:
+    # Imported on the first Chinese name: loading pypinyin's dictionaries takes about
+    # 0.2 s, which a desk with only Latin names (or a short CLI call) need not pay.
+    from pypinyin import lazy_pinyin
 
     return str(lazy_pinyin(char)[0])
 

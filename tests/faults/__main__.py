@@ -8,7 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.faults.campaign import RESULTS, environments, replay, run_campaign
+from tests.faults.campaign import RESULTS, environments, replay, run_campaign, run_parallel
 
 
 def main() -> int:
@@ -21,6 +21,9 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     parser.add_argument("--workdir", type=Path, help="where clouds and desks live (temp dir)")
     parser.add_argument("--replay", type=Path, help="run one schedule file and report")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="worker processes, each with its own cloud and desks")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)  # "k/n": the runs of worker k
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="frontdesk-faults-") as tmp:
         workdir = args.workdir or Path(tmp)
@@ -30,10 +33,20 @@ def main() -> int:
                 result = replay(envs, schedule, workdir)
             print(result.report.summary())
             return 0 if result.ok else 1
+        if args.jobs > 1 and not args.worker:
+            document = run_parallel(args.runs, args.jobs, seed_base=args.seed_base,
+                                    backends=args.backend, workdir=workdir, out=args.out,
+                                    shrink_s=args.shrink_seconds,
+                                    log=lambda line: print(line, flush=True))
+            print(json.dumps(document, indent=1))
+            return 1 if document["failures"] else 0
+        worker = tuple(int(n) for n in args.worker.split("/")) if args.worker else (0, 1)
         tally = run_campaign(args.runs, seed_base=args.seed_base, backends=args.backend,
                              workdir=workdir, out=args.out, shrink_s=args.shrink_seconds,
-                             log=lambda line: print(line, flush=True))
-    print(json.dumps(tally.document(args.seed_base), indent=1))
+                             log=lambda line: print(line, flush=True),
+                             worker=(worker[0], worker[1]))
+    if not args.worker:
+        print(json.dumps(tally.document(args.seed_base), indent=1))
     return 1 if tally.failures else 0
 
 

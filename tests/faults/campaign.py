@@ -6,6 +6,9 @@ import contextlib
 import json
 import math
 import os
+import subprocess
+import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -155,23 +158,25 @@ def write_json(path: Path, document: Any) -> None:
 
 
 def backend_of(index: int, backends: str) -> str:
-    if backends == "both":
-        return "postgres" if index % 3 == 2 else "sqlite"
+    if backends == "both":  # a third on PostgreSQL, spread over the workers of a campaign
+        return "postgres" if (index + index // 3) % 3 == 2 else "sqlite"
     return backends
 
 
 def run_campaign(
     runs: int, *, seed_base: int, backends: str, workdir: Path, out: Path,
-    shrink_s: float, log: Callable[[str], None] = print,
+    shrink_s: float, log: Callable[[str], None] = print, worker: tuple[int, int] = (0, 1),
 ) -> Tally:
+    """Runs `seed_base + index` for the indices of `worker` (k of n: k, k + n, ...)."""
     tally = Tally()
+    first, stride = worker
     with environments(workdir) as envs:
-        for index in range(runs):
+        for index in range(first, runs, stride):
             seed = seed_base + index
             schedule = generate(seed, backend=backend_of(index, backends))
             result = guarded_replay(envs, schedule, workdir)
             tally.add(schedule, result)
-            log(f"run {index + 1}/{runs} seed {seed} {result.backend}: "
+            log(f"run {tally.runs}/{len(range(first, runs, stride))} seed {seed} {result.backend}: "
                 f"{'ok' if result.ok else 'FAILED'} in {result.seconds:.1f} s, "
                 f"{result.commands} commands, faults {fault_kinds(schedule)}")
             if not result.ok:
@@ -188,3 +193,73 @@ def run_campaign(
                     f"({len(small['steps'])} steps):\n{json.dumps(small)}")
             write_json(out, tally.document(seed_base))
     return tally
+
+
+def merge(documents: list[dict[str, Any]]) -> dict[str, Any]:
+    """One campaign's document from the documents of its workers."""
+    checks = {n: {"passed": 0, "failed": 0} for n in checker.ALL_CHECKS}
+    faults: Counter[str] = Counter()
+    backends: Counter[str] = Counter()
+    for doc in documents:
+        faults.update(doc["faults_by_kind"])
+        backends.update(doc["backends"])
+        for name, counts in doc["checks"].items():
+            for key in ("passed", "failed"):
+                checks[name][key] += counts[key]
+    return {
+        "runs": sum(d["runs"] for d in documents),
+        "failures": sum(d["failures"] for d in documents),
+        "faults_by_kind": dict(sorted(faults.items())),
+        "checks": checks,
+        "failed_seeds": sorted(s for d in documents for s in d["failed_seeds"]),
+        "backends": dict(backends),
+        "seed_base": min((d["seed_base"] for d in documents), default=0),
+        "commands_recorded": sum(d["commands_recorded"] for d in documents),
+        "run_seconds": round(sum(d["run_seconds"] for d in documents), 1),
+        "max_drain_s": max((d["max_drain_s"] for d in documents), default=0.0),
+    }
+
+
+def run_parallel(
+    runs: int, jobs: int, *, seed_base: int, backends: str, workdir: Path, out: Path,
+    shrink_s: float, log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """`jobs` worker processes, each with its own cloud, proxies and desks, share the runs;
+    their lines are relayed as they come and their tallies merged into `out`."""
+    started = time.monotonic()
+    parts = [workdir / f"worker-{k}.json" for k in range(jobs)]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.faults", "--runs", str(runs), "--seed-base",
+             str(seed_base), "--backend", backends, "--shrink-seconds", str(shrink_s),
+             "--out", str(parts[k]), "--workdir", str(workdir / f"w{k}"),
+             "--worker", f"{k}/{jobs}"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+        )
+        for k in range(jobs)
+    ]
+    lock = threading.Lock()
+
+    def relay(k: int, proc: subprocess.Popen[str]) -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            with lock:
+                log(f"[w{k}] {line.rstrip()}")
+
+    threads = [threading.Thread(target=relay, args=(k, p), daemon=True)
+               for k, p in enumerate(workers)]
+    for thread in threads:
+        thread.start()
+    codes = [p.wait() for p in workers]
+    for thread in threads:
+        thread.join()
+    documents = [json.loads(p.read_text()) for p in parts if p.exists()]
+    document = merge(documents)
+    document["wall_seconds"] = round(time.monotonic() - started, 1)
+    document["jobs"] = jobs
+    broken = [k for k, code in enumerate(codes) if code not in (0, 1) or not parts[k].exists()]
+    if broken:
+        document["failures"] += len(broken)
+        document["broken_workers"] = broken
+    write_json(out, document)
+    return document

@@ -118,9 +118,10 @@ def generate(
         if rng.random() < 0.05:
             chosen = sorted(rng.sample(range(count), rng.randint(1, count)))
             steps.append({"op": "sync", "desks": chosen})
-        if partitioned and rng.random() < 0.008:
-            # A long outage: desks in backoff must still notice the network healing.
-            steps.append({"op": "idle", "seconds": rng.randint(6, 14)})
+        if partitioned and rng.random() < 0.004:
+            # A long outage: desks in backoff must still notice the network healing (by
+            # then a live sync has backed off to 4-8 s between tries).
+            steps.append({"op": "idle", "seconds": rng.randint(3, 8)})
         if partitioned and rng.random() < 0.05:
             steps.append({"op": "reconnect", "desks": sorted(partitioned)})
             partitioned.clear()
