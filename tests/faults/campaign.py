@@ -22,6 +22,9 @@ from tests.faults.schedule import Schedule, fault_kinds, generate
 from tests.pg import PgServer, find_pg_bin, start_postgres
 
 RESULTS = Path(__file__).parent / "results"
+#: While this file exists, workers finish the run in hand and start no new one (to give a
+#: benchmark a quiet machine without losing the campaign): `touch` it, then remove it.
+PAUSE = RESULTS / "PAUSE"
 
 
 class Environments:
@@ -172,6 +175,8 @@ def run_campaign(
     first, stride = worker
     with environments(workdir) as envs:
         for index in range(first, runs, stride):
+            while PAUSE.exists():
+                time.sleep(1)
             seed = seed_base + index
             schedule = generate(seed, backend=backend_of(index, backends))
             result = guarded_replay(envs, schedule, workdir)

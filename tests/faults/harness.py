@@ -51,9 +51,11 @@ from tests.faults import checker
 from tests.faults.actions import Chooser, cli_args, load_view
 from tests.faults.proxy import Proxy
 from tests.faults.schedule import Schedule, Step
+from tests.faults.zygote import Child, Zygote
 from tests.pg import APP, PgServer
 
 T = TypeVar("T")
+Proc = subprocess.Popen[bytes] | Child
 
 SLUG = "demo"
 HTTP_TIMEOUT_S = 15.0  # generous: two cores shared with other suites can be slow
@@ -85,6 +87,9 @@ class Environment:
     db: Database
     source: checker.CloudSource
     proxies: list[Proxy] = field(default_factory=list)
+    #: Forks desk processes; None when FRONTDESK_FAULTS_EXEC=1 asks for a fresh
+    #: `python -m frontdesk.cli` each time (slower, the same processes otherwise).
+    zygote: Zygote | None = None
 
     @classmethod
     def sqlite(cls, folder: Path) -> Environment:
@@ -112,6 +117,8 @@ class Environment:
                  ) -> Environment:
         cloud = EmbeddedCloud(folder, database_url=url)
         env = cls(name, folder, cloud, Database.open(url), source)
+        if not os.environ.get("FRONTDESK_FAULTS_EXEC"):
+            env.zygote = Zygote()
         env.ensure_up()
         for _ in range(MAX_DESKS):
             proxy = Proxy(cloud.port)
@@ -135,6 +142,8 @@ class Environment:
     def close(self) -> None:
         for proxy in self.proxies:
             proxy.stop()
+        if self.zygote is not None:
+            self.zygote.close()
         self.cloud.stop()
         self.db.dispose()
 
@@ -174,10 +183,11 @@ class DeskSlot:
     location: str
     skew_s: float
     live_wanted: bool
+    zygote: Zygote | None = None
     replica: Replica | None = None
     engine: SyncEngine | None = None
     staff: dict[str, str] = field(default_factory=dict)
-    live: subprocess.Popen[bytes] | None = None
+    live: Proc | None = None
     live_log: Path = Path()
     processes: int = 0
 
@@ -196,21 +206,23 @@ class DeskSlot:
     def env(self) -> dict[str, str]:
         return {**os.environ, **DESK_ENV, "FRONTDESK_CLOCK_SKEW_S": str(self.skew_s)}
 
-    def spawn(self, *args: str) -> subprocess.Popen[bytes]:
+    def spawn(self, *args: str) -> Proc:
         self.processes += 1
         path = self.folder / "logs" / f"{self.processes:03d}-{args[0]}.log"
         env = self.env()
         if args == ("sync",):
             env["FRONTDESK_LOG"] = "INFO"  # its first "sync state" line: it is listening
             self.live_log = path
+        args = (*args, "--json", "--data-dir", str(self.folder))
+        if self.zygote is not None:
+            return self.zygote.spawn(args, env, path)
         with path.open("wb") as log:
             return subprocess.Popen(
-                [sys.executable, "-m", "frontdesk.cli", *args, "--json",
-                 "--data-dir", str(self.folder)],
+                [sys.executable, "-m", "frontdesk.cli", *args],
                 stdout=log, stderr=log, env=env, stdin=subprocess.DEVNULL,
             )
 
-    async def stop_live(self) -> subprocess.Popen[bytes] | None:
+    async def stop_live(self) -> Proc | None:
         """SIGTERM the live sync once it runs (it installs its handler after start-up)."""
         live, self.live = self.live, None
         if live is not None:
@@ -281,7 +293,7 @@ class Run:
             (folder / "logs").mkdir(parents=True)
             proxy = self.env.proxies[index]
             slot = DeskSlot(index, folder, proxy, location, float(spec["skew_s"]),
-                            bool(spec.get("live")))
+                            bool(spec.get("live")), self.env.zygote)
             slot.replica = Replica(slot.db)
             person = next(s for s in seed["staff"]
                           if s["role"] == "front_desk" and location in s["locations"])
@@ -317,7 +329,7 @@ class Run:
             self.report.fail("sync_errors", f"{slot.name}: {type(exc).__name__}: {exc}")
             return False
 
-    async def _process_done(self, proc: subprocess.Popen[bytes], seconds: float,
+    async def _process_done(self, proc: Proc, seconds: float,
                             slot: DeskSlot, allowed: tuple[int, ...]) -> None:
         if not await _wait_for(lambda: proc.poll() is not None, seconds):
             proc.kill()
