@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -11,7 +12,13 @@ from pathlib import Path
 from tests.faults.campaign import RESULTS, environments, replay, run_campaign, run_parallel
 
 
+def _stop(signum: int, _frame: object) -> None:
+    """SIGTERM (a stopped `make faults`) unwinds like Ctrl-C: clouds, PostgreSQL, desks go."""
+    raise SystemExit(128 + signum)
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _stop)
     parser = argparse.ArgumentParser(prog="python -m tests.faults")
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--seed-base", type=int, default=1)

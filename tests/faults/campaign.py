@@ -255,7 +255,14 @@ def run_parallel(
                for k, p in enumerate(workers)]
     for thread in threads:
         thread.start()
-    codes = [p.wait() for p in workers]
+    try:
+        codes = [p.wait() for p in workers]
+    except BaseException:
+        for proc in workers:
+            proc.terminate()
+        for proc in workers:
+            proc.wait()
+        raise
     for thread in threads:
         thread.join()
     documents = [json.loads(p.read_text()) for p in parts if p.exists()]
