@@ -80,7 +80,7 @@ class Desk:
         """The member's booked class at this location whose check-in window holds now."""
         business = self.business_now(now)
         with self.replica.read() as conn:
-            reader = EffectiveReader(conn)
+            reader = EffectiveReader(conn, memo=True)
             location_id = Replica.get_meta(conn, "location_id")
             policy = self.replica.policy(reader)
             candidates = []

@@ -124,7 +124,7 @@ def build_report(replica: Replica, first: date, last: date) -> Report:
     if last < first:
         first, last = last, first
     with replica.read() as conn:
-        reader = EffectiveReader(conn)
+        reader = EffectiveReader(conn, memo=True)
         location_id = Replica.get_meta(conn, "location_id") or ""
         location = reader.get(Location, location_id)
         tz = location.timezone if location else "UTC"

@@ -64,12 +64,29 @@ class Recorded:
 
 
 class EffectiveReader:
-    """The domain's view on the desk: the pending layer over the last server state."""
+    """The domain's view on the desk: the pending layer over the last server state.
 
-    def __init__(self, conn: Connection) -> None:
+    With `memo=True` it remembers what it read (a check-in asks for the same member,
+    session and location a dozen times while the rules run). Only for a reader that
+    sees no writes while it is used: a read transaction, or a command's decision
+    before its effects are written.
+    """
+
+    def __init__(self, conn: Connection, *, memo: bool = False) -> None:
         self.conn = conn
+        self._gets: dict[tuple[type[Any], str], Any] | None = {} if memo else None
+        self._wheres: dict[tuple[str, str, str], list[str]] | None = {} if memo else None
 
     def get(self, cls: type[T], entity_id: str) -> T | None:
+        if self._gets is None:
+            return self._get(cls, entity_id)
+        key = (cls, entity_id)
+        if key not in self._gets:
+            self._gets[key] = self._get(cls, entity_id)
+        found: T | None = self._gets[key]
+        return found
+
+    def _get(self, cls: type[T], entity_id: str) -> T | None:
         kind = KIND_OF[cls]
         row = self.conn.exec_driver_sql(
             "SELECT data FROM overlay WHERE kind = ? AND id = ? "
@@ -92,6 +109,14 @@ class EffectiveReader:
         No ORDER BY in SQL: it would steer SQLite to the primary key and scan every row
         of the kind instead of using the `column` index.
         """
+        if self._wheres is None:
+            return self._where(kind, column, value)
+        key = (kind, column, value)
+        if key not in self._wheres:
+            self._wheres[key] = self._where(kind, column, value)
+        return list(self._wheres[key])
+
+    def _where(self, kind: str, column: str, value: str) -> list[str]:
         result = self.conn.exec_driver_sql(
             f"SELECT id, data FROM rows WHERE kind = ? AND {column} = ? "
             "AND id NOT IN (SELECT id FROM overlay WHERE kind = ?) "
@@ -103,6 +128,22 @@ class EffectiveReader:
     def all_of(self, cls: type[T], column: str, value: str) -> list[T]:
         build = trusted_decoder(cls)
         return [build(json.loads(d)) for d in self.where(KIND_OF[cls], column, value)]
+
+    def names(self, kind: str, ids: Iterable[str]) -> dict[str, str]:
+        """The effective `name` of each of these rows, in one statement (a roster's)."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        marks = ", ".join("?" * len(wanted))
+        result = self.conn.exec_driver_sql(
+            f"SELECT id, json_extract(data, '$.name') FROM overlay "
+            f"WHERE kind = ? AND id IN ({marks}) "
+            f"UNION ALL SELECT id, json_extract(data, '$.name') FROM rows "
+            f"WHERE kind = ? AND id IN ({marks}) "
+            "AND id NOT IN (SELECT id FROM overlay WHERE kind = ?)",
+            (kind, *wanted, kind, *wanted, kind),
+        )
+        return {row[0]: row[1] for row in result}
 
     def timezone_of(self, location_id: str) -> str:
         location = self.get(Location, location_id)
@@ -202,7 +243,7 @@ class Replica:
         """Decide a staff action and, if it changes anything, queue it durably."""
         command_id = command_id or str(uuid.uuid4())
         with self.write() as conn:
-            reader = EffectiveReader(conn)
+            reader = EffectiveReader(conn, memo=True)  # nothing is written until decided
             location_id = self.get_meta(conn, "location_id")
             if location_id is None:
                 raise LookupError("this desk has no location yet: sign in first")
@@ -220,6 +261,7 @@ class Replica:
                 return Recorded(result.outcome, None, command_id)
             row = conn.exec_driver_sql("SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox").one()
             seq = int(row[0])
+            reader = EffectiveReader(conn)  # from here on it reads what was just written
             partitions = self._partitions(reader, result.changes)
             conn.execute(
                 schema.outbox.insert().values(

@@ -99,7 +99,7 @@ class Views:
 
     def sessions_on(self, day: date) -> list[SessionLine]:
         with self.replica.read() as conn:
-            reader = EffectiveReader(conn)
+            reader = EffectiveReader(conn, memo=True)
             location = self.location(conn)
             if location is None:
                 return []
@@ -135,13 +135,10 @@ class Views:
 
     def roster(self, session_id: str) -> list[RosterLine]:
         with self.replica.read() as conn:
-            reader = EffectiveReader(conn)
+            reader = EffectiveReader(conn, memo=True)
             bookings = reader.find(Booking, "session_id", session_id)
-            names = {}
-            for b in bookings:
-                member = reader.get(Member, b.member_id)
-                names[b.member_id] = member.name if member else "…"
-        lines = [RosterLine(b, names[b.member_id]) for b in bookings]
+            names = reader.names("member", (b.member_id for b in bookings))
+        lines = [RosterLine(b, names.get(b.member_id) or "…") for b in bookings]
         lines.sort(
             key=lambda line: (
                 ROSTER_ORDER[line.booking.status],
@@ -164,7 +161,7 @@ class Views:
                 (expression, max(limit * 3, 50)),
             ).fetchall()
             hits = rank(query, [Hit(r[0], r[1], r[2], r[3], 0) for r in found])[:limit]
-            reader = EffectiveReader(conn)
+            reader = EffectiveReader(conn, memo=True)
             policy = self.replica.policy(reader)
             return [
                 MemberHit(
@@ -194,7 +191,7 @@ class Views:
         if not code:
             return None
         with self.replica.read() as conn:
-            reader = EffectiveReader(conn)
+            reader = EffectiveReader(conn, memo=True)
             member = reader.get(Member, code)
             if member is not None:
                 return member
@@ -206,7 +203,7 @@ class Views:
 
     def member_card(self, member_id: str, today: date) -> MemberCard | None:
         with self.replica.read() as conn:
-            reader = EffectiveReader(conn)
+            reader = EffectiveReader(conn, memo=True)
             member = reader.get(Member, member_id)
             if member is None:
                 return None
