@@ -40,14 +40,25 @@ class FeedWatcher:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._busy = threading.Event()  # someone is waiting (SQLite polls only then)
+        #: Tenants whose figure was heard on the current LISTEN connection (PostgreSQL).
+        self._heard: set[str] = set()
 
     def latest(self, tenant_id: str) -> int:
         with self._lock:
             return self._latest.get(tenant_id, 0)
 
-    def announce(self, tenant_id: str, position: int) -> None:
+    def sure(self, tenant_id: str) -> bool:
+        """Whether `latest` is the tenant's latest committed position for certain: on
+        PostgreSQL, once a NOTIFY of the tenant arrived on a LISTEN connection that has
+        not broken since (every later commit then NOTIFYs on it too)."""
+        with self._lock:
+            return tenant_id in self._heard
+
+    def announce(self, tenant_id: str, position: int, *, heard: bool = False) -> None:
         """The tenant's feed reached `position`: wake everyone waiting for less."""
         with self._lock:
+            if heard:
+                self._heard.add(tenant_id)
             if position <= self._latest.get(tenant_id, 0):
                 return
             self._latest[tenant_id] = position
@@ -116,7 +127,10 @@ class FeedWatcher:
                         for note in conn.notifies(timeout=0.5):
                             tenant_id, _, position = note.payload.partition(":")
                             if position.isdigit():
-                                self.announce(tenant_id, int(position))
+                                self.announce(tenant_id, int(position), heard=True)
             except Exception:
                 log.exception("listening for feed notifications failed; reconnecting")
+            finally:
+                with self._lock:  # what it missed while down is unknown: ask the database
+                    self._heard.clear()
                 self._stop.wait(1.0)

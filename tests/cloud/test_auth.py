@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from frontdesk.domain.model import Role, StaffMember
 from frontdesk.protocol import MEMBERS
+from frontdesk_cloud import api
 from frontdesk_cloud.admin import revoke_device
 from tests.cloud.studio import (
     PASSWORD,
@@ -150,6 +151,22 @@ def test_a_revoked_desk_is_refused_everywhere(client: TestClient, desk: Desk,
         assert answer.status_code == 401, answer.text
         assert answer.json()["error"]["code"] in ("device_revoked", "invalid_token")
     assert calls[0].json()["error"]["code"] == "device_revoked"
+
+
+def test_a_revoked_desk_holding_the_live_signal_is_refused_within_the_reuse_window(
+        client: TestClient, desk: Desk, backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live = "/v1/sync/live?position=0&timeout=0"
+    assert client.get(live, headers=desk.headers).status_code == 200  # its record is read
+    revoke_device(backend.db, desk.studio.slug, desk.device_id, datetime.now(UTC))
+    # The long-poll hands out only a counter; it may trust the record for a few seconds.
+    assert client.get(live, headers=desk.headers).status_code == 200
+    monkeypatch.setattr(api, "LIVE_DEVICE_REUSE_S", 0.0)  # ... and no longer than that
+    refused = client.get(live, headers=desk.headers)
+    assert refused.status_code == 401
+    assert refused.json()["error"]["code"] == "device_revoked"
+    pushed = desk.push(desk.command("record_scan", code="1", reason="x"))
+    assert pushed.json()["error"]["code"] == "device_revoked"  # data moves: checked at once
 
 
 def test_device_registration_checks_the_location(client: TestClient, studio: CloudStudio

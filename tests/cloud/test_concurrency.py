@@ -152,6 +152,10 @@ def test_the_live_signal_crosses_workers(backend: Backend, studio: CloudStudio,
         assert pushed["status"] == "applied"
         assert woke["changed"] is True
         assert woke["position"] >= pushed["feed_position"] > position
+        # Having heard the tenant on its LISTEN connection, the other worker answers
+        # long-polls from what it heard, without a database round trip.
+        assert other_worker.state.cloud.watcher.sure(studio.tenant_id) is backend.is_postgres
+        assert other_worker.state.cloud.watcher.latest(studio.tenant_id) == woke["position"]
 
 
 def test_a_late_commit_is_not_skipped_by_a_puller(backend: Backend, studio: CloudStudio,
