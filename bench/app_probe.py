@@ -13,6 +13,7 @@ Runs with QT_QPA_PLATFORM=offscreen (set by the caller). Prints one JSON line.
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 import time
@@ -83,9 +84,9 @@ def _window() -> Any:
 
 
 def app_start(data_dir: Path) -> dict[str, Any]:
+    # The window's module first, then Qt: the order the `frontdesk` command imports them.
+    run_window = importlib.import_module("frontdesk.ui.app").run_window
     from PySide6.QtWidgets import QApplication
-
-    from frontdesk.ui.app import run_window
 
     app = QApplication(sys.argv[:1])
     probe = Probe()
