@@ -126,7 +126,7 @@ def cmd_login(args: argparse.Namespace, out: Output) -> int:
     replica = open_replica(args)
 
     async def go() -> Any:
-        client = CloudClient(args.server)
+        client = CloudClient(args.server, now=desk_now)
         try:
             return await sign_in(
                 replica,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -54,7 +54,10 @@ class CloudClient:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 15.0,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        #: This PC's clock: the clock offset is measured against it.
+        self.now = now
         self.base_url = base_url.rstrip("/")
         self.http = httpx.AsyncClient(base_url=self.base_url, transport=transport, timeout=timeout)
         self.clock_offset_s: float | None = None
@@ -74,7 +77,7 @@ class CloudClient:
         timeout: float | None = None,
     ) -> T:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        started = time.time()
+        started = self.now().timestamp()
         try:
             response = await self.http.request(
                 method,
@@ -86,7 +89,7 @@ class CloudClient:
             )
         except httpx.HTTPError as exc:
             raise Unreachable(0, "unreachable", f"Cannot reach {self.base_url}: {exc}") from exc
-        ended = time.time()
+        ended = self.now().timestamp()
         try:
             data = response.json()
         except ValueError:
@@ -113,7 +116,7 @@ class CloudClient:
 
     def _measure(self, started: float, ended: float, data: object) -> None:
         """Offset = cloud time minus this PC's time at the middle of the round trip."""
-        self.last_contact = datetime.now(UTC)
+        self.last_contact = self.now()
         server_time = data.get("server_time") if isinstance(data, dict) else None
         if not isinstance(server_time, str):
             return

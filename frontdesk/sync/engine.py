@@ -198,7 +198,7 @@ class SyncEngine:
         store = open_store(replica.meta("credential_storage"), desk_id, data_dir)
         if not server or store.load() is None:
             raise NotSignedIn("This desk is not signed in.")
-        return cls(replica, CloudClient(server, timeout=timeout), store, now=now)
+        return cls(replica, CloudClient(server, timeout=timeout, now=now), store, now=now)
 
     # -- events ---------------------------------------------------------------------
     def subscribe(self, listener: Callable[[str, object], None]) -> None:

@@ -19,6 +19,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 
@@ -51,7 +52,7 @@ def desk_now() -> datetime:
 def build_context(
     data_dir: Path,
     *,
-    client_factory: ClientFactory = CloudClient,
+    client_factory: ClientFactory | None = None,
     now: Callable[[], datetime] = desk_now,
     offline_switch: bool = False,
     replica: Replica | None = None,
@@ -60,6 +61,8 @@ def build_context(
     replica = replica or Replica(data_dir / "replica.db")
     desk_settings = settings_file.load(data_dir / "settings.json")
     i18n.set_language(desk_settings.language)
+    if client_factory is None:
+        client_factory = partial(CloudClient, now=now)  # offsets measured on this PC's clock
     bridge = SyncBridge(replica, data_dir, client_factory, now)
     pins = PinGate(
         data_dir / "pin_state.json",

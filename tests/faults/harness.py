@@ -165,8 +165,9 @@ def fail_keyring() -> Iterator[None]:
 class SharedLogin(CloudClient):
     """Desks of one run signing in as the same person reuse one login (argon2 is slow)."""
 
-    def __init__(self, url: str, logins: dict[str, TokenPair]) -> None:
-        super().__init__(url, timeout=HTTP_TIMEOUT_S)
+    def __init__(self, url: str, logins: dict[str, TokenPair],
+                 now: Callable[[], datetime]) -> None:
+        super().__init__(url, timeout=HTTP_TIMEOUT_S, now=now)
         self.logins = logins
 
     async def login(self, tenant: str, username: str, password: str) -> TokenPair:
@@ -297,7 +298,7 @@ class Run:
             slot.replica = Replica(slot.db)
             person = next(s for s in seed["staff"]
                           if s["role"] == "front_desk" and location in s["locations"])
-            client = SharedLogin(proxy.url, logins)
+            client = SharedLogin(proxy.url, logins, slot.now)
             _, store = await sign_in(slot.replica, client, folder, tenant=seed["tenant"],
                                      username=person["username"], password=person["password"],
                                      location_id=location, insecure_storage=True)

@@ -258,3 +258,14 @@ def test_no_keyring_means_sign_in_again(
     assert desk.run("sync", "--once")[0] == 4
     assert not (desk.data_dir / "credentials").exists()
     assert _status(desk)["credential_storage"] == "memory"
+
+
+def test_a_pc_clock_three_hours_fast_is_measured_and_corrected(make_desk: Any) -> None:
+    """The offset to the cloud is measured against this PC's clock, wrong as it may be."""
+    desk = make_desk(sync=False)
+    desk.env["FRONTDESK_CLOCK_SKEW_S"] = str(3 * 3600)
+    code, body = desk.run("sync", "--once")
+    assert code == 0, body
+    offset = _status(desk)["clock_offset_s"]
+    assert offset is not None
+    assert abs(offset + 3 * 3600) < 60, offset  # the cloud is three hours behind this PC
