@@ -31,7 +31,6 @@ from frontdesk.protocol import (
     DeviceRequest,
     PartitionCursor,
     PullRequest,
-    PullResponse,
     PushRequest,
     parse_partition,
     schedule_partition,
@@ -327,66 +326,39 @@ class SyncEngine:
         pulled = 0
         changed: set[str] = set()
         done: set[str] = set()
-        ahead: tuple[PullRequest, asyncio.Task[PullResponse]] | None = None
-        try:
-            while True:
-                desired = self.desired_partitions()
-                wanted = [p for p in desired if p not in done]
-                if not wanted:
-                    break
-                self._drop_outside(desired)
-                cursors = self.replica.cursors()
-                # Partitions already caught up go together in one request (a live wake-up
-                # costs one round trip and one commit, not one per partition), each page
-                # kept small; a partition still downloading goes alone, in full pages, so
-                # each answer and write transaction stays short.
-                caught_up = self.replica.caught_up()
-                names = [p for p in wanted if p in caught_up][:MAX_PARTITIONS]
-                if len(names) < 2:
-                    names = wanted[:1]
-                size = self.page_limit
-                limit = size if len(names) == 1 else max(size // len(names), 100)
-                request = PullRequest(
-                    partitions=tuple(PartitionCursor(n, cursors.get(n)) for n in names),
-                    limit=limit,
-                )
-                if ahead is not None and ahead[0] == request:
-                    answer = await ahead[1]
-                else:
-                    answer = await self._pull(request)
-                ahead = None
-                # A partition still downloading: its next page is asked for while this one
-                # is written (the cloud prepares it meanwhile), and used if the request
-                # built from the written cursors turns out the same.
-                last = answer.pages[-1] if len(answer.pages) == 1 else None
-                if last is not None and last.more:
-                    following = PullRequest(
-                        partitions=(PartitionCursor(last.partition, last.cursor),), limit=limit
-                    )
-                    ahead = (following, asyncio.ensure_future(self._pull(following)))
-                # Written on a worker thread, between requests: the event loop stays free
-                # for the next answer, and the write lock is free while the next page is
-                # asked for, so a check-in is never stuck behind a download.
-                await asyncio.to_thread(
-                    self.replica.apply_pages, list(answer.pages), answer.position
-                )
-                self._position = max(self._position, answer.position)
-                for page in answer.pages:
-                    pulled += len(page.changes)
-                    if page.changes or page.reset:
-                        changed.add(page.partition)
-                    if not page.more:
-                        done.add(page.partition)
-                    self._emit("pulled", page.partition)
-        finally:
-            if ahead is not None:  # not needed after all (or the round failed)
-                ahead[1].cancel()
-                with contextlib.suppress(BaseException):
-                    await ahead[1]
+        while True:
+            desired = self.desired_partitions()
+            wanted = [p for p in desired if p not in done]
+            if not wanted:
+                break
+            self._drop_outside(desired)
+            cursors = self.replica.cursors()
+            # Partitions already caught up go together in one request (a live wake-up
+            # costs one round trip and one commit, not one per partition), each page kept
+            # small; a partition still downloading goes alone, in full pages, so each
+            # answer and write transaction stays short.
+            caught_up = self.replica.caught_up()
+            names = [p for p in wanted if p in caught_up][:MAX_PARTITIONS]
+            if len(names) < 2:
+                names = wanted[:1]
+            size = self.page_limit
+            limit = size if len(names) == 1 else max(size // len(names), 100)
+            request = PullRequest(
+                partitions=tuple(PartitionCursor(n, cursors.get(n)) for n in names), limit=limit
+            )
+            answer = await self._authorized(partial(self.client.pull, request=request))
+            # Applied here, between requests: while the next page is asked for, the write
+            # lock is free, so a check-in is never stuck behind a download.
+            self.replica.apply_pages(list(answer.pages), answer.position)
+            self._position = max(self._position, answer.position)
+            for page in answer.pages:
+                pulled += len(page.changes)
+                if page.changes or page.reset:
+                    changed.add(page.partition)
+                if not page.more:
+                    done.add(page.partition)
+                self._emit("pulled", page.partition)
         return pulled, changed
-
-    async def _pull(self, request: PullRequest) -> PullResponse:
-        return await self._authorized(partial(self.client.pull, request=request))
 
     def _drop_outside(self, wanted: list[str]) -> None:
         held = self.replica.cursors()
