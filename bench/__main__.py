@@ -21,6 +21,7 @@ from . import app_bench, cloud_bench, data, desk_local, sync_bench
 from .common import Result, stopwatch, write
 from .procs import Cloud, DeskDir, postgres_cloud, sqlite_cloud
 
+GROUPS = ("local", "sqlite", "app", "postgres")
 NAMES = ("search", "checkin", "checkin_during_sync", "first_sync_sqlite", "first_sync_postgres",
          "today_usable", "drain_10k", "propagation", "catch_up", "app_start", "app_memory",
          "loop_stall", "cloud_load")
@@ -86,9 +87,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="comma-separated groups: local,sqlite,app,postgres")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
-    if args.members:
+    if args.members is not None:
+        if args.members < 100:
+            parser.error("--members must be at least 100")
         plan = Plan(**{**plan.__dict__, "members": args.members})
-    groups = set((args.only or "local,sqlite,app,postgres").split(","))
+    groups = set((args.only or ",".join(GROUPS)).split(","))
+    if not groups <= set(GROUPS):
+        parser.error(f"--only takes some of {','.join(GROUPS)}, not {args.only}")
     runner = Runner()
     began = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="frontdesk-bench-") as tmp_name:
@@ -106,7 +111,11 @@ def main(argv: list[str] | None = None) -> int:
         print(result.line(), flush=True)
     path = write(results, args.out)
     print(f"wrote {path} ({time.perf_counter() - began:.0f} s)", file=sys.stderr)
-    return 0
+    # A missed bar is a figure to report; a benchmark that could not run is a failure.
+    broken = [r.name for r in results if r.note.startswith("error:")]
+    if broken:
+        print(f"benchmarks that failed to run: {', '.join(broken)}", file=sys.stderr)
+    return 1 if broken else 0
 
 
 def run_local(runner: Runner, plan: Plan, tmp: Path) -> None:

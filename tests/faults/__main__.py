@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from tests.faults.campaign import RESULTS, environments, replay, run_campaign, run_parallel
+from tests.faults.schedule import Schedule
 
 
 def _stop(signum: int, _frame: object) -> None:
@@ -31,11 +32,22 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=1,
                         help="worker processes, each with its own cloud and desks")
     parser.add_argument("--worker", help=argparse.SUPPRESS)  # "k/n": the runs of worker k
+    parser.add_argument("--failures-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
+    worker = (0, 1)
+    if args.worker:
+        first, _, count = args.worker.partition("/")
+        if not (first.isdigit() and count.isdigit() and int(first) < int(count)):
+            parser.error("--worker is K/N with 0 <= K < N")
+        worker = (int(first), int(count))
+    schedule = _schedule(parser, args.replay) if args.replay else None
     with tempfile.TemporaryDirectory(prefix="frontdesk-faults-") as tmp:
         workdir = args.workdir or Path(tmp)
-        if args.replay:
-            schedule = json.loads(args.replay.read_text())
+        if schedule is not None:
             with environments(workdir) as envs:
                 result = replay(envs, schedule, workdir)
             print(result.report.summary())
@@ -47,14 +59,31 @@ def main() -> int:
                                     log=lambda line: print(line, flush=True))
             print(json.dumps(document, indent=1))
             return 1 if document["failures"] else 0
-        worker = tuple(int(n) for n in args.worker.split("/")) if args.worker else (0, 1)
         tally = run_campaign(args.runs, seed_base=args.seed_base, backends=args.backend,
                              workdir=workdir, out=args.out, shrink_s=args.shrink_seconds,
                              log=lambda line: print(line, flush=True),
-                             worker=(worker[0], worker[1]))
-    if not args.worker:
-        print(json.dumps(tally.document(args.seed_base), indent=1))
+                             worker=worker, failures=args.failures_dir)
+    if args.worker:
+        return 0  # ran every seed it was given; the parent reads the failures in its tally
+    print(json.dumps(tally.document(args.seed_base), indent=1))
     return 1 if tally.failures else 0
+
+
+def _schedule(parser: argparse.ArgumentParser, path: Path) -> Schedule:
+    """A schedule file to replay, or a clear error (never a traceback)."""
+    try:
+        schedule = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        parser.error(f"cannot read {path}: {exc.strerror}")
+    except ValueError as exc:
+        parser.error(f"{path} is not JSON: {exc}")
+    if not isinstance(schedule, dict) or not {"seed", "backend", "desks", "steps"} <= set(
+            schedule):
+        parser.error(f"{path} is not a schedule (it needs seed, backend, desks and steps; "
+                     "see results/failures/ for saved ones)")
+    if schedule["backend"] not in ("sqlite", "postgres"):
+        parser.error(f"{path}: backend must be sqlite or postgres")
+    return schedule
 
 
 if __name__ == "__main__":

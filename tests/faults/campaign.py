@@ -169,10 +169,14 @@ def backend_of(index: int, backends: str) -> str:
 def run_campaign(
     runs: int, *, seed_base: int, backends: str, workdir: Path, out: Path,
     shrink_s: float, log: Callable[[str], None] = print, worker: tuple[int, int] = (0, 1),
+    failures: Path | None = None,
 ) -> Tally:
-    """Runs `seed_base + index` for the indices of `worker` (k of n: k, k + n, ...)."""
+    """Runs `seed_base + index` for the indices of `worker` (k of n: k, k + n, ...); failing
+    schedules and their shrunk forms go to `failures` (by default beside `out`)."""
     tally = Tally()
     first, stride = worker
+    failures = failures or out.parent / "failures"
+    write_json(out, tally.document(seed_base))  # a worker with no runs still reports
     with environments(workdir) as envs:
         for index in range(first, runs, stride):
             while PAUSE.exists():
@@ -187,13 +191,13 @@ def run_campaign(
             if not result.ok:
                 log(result.report.summary())
                 failing = set(result.report.failed) - {"harness"}
-                write_json(out.parent / "failures" / f"seed-{seed}.json", schedule)
+                write_json(failures / f"seed-{seed}.json", schedule)
                 if not failing:
                     log(f"seed {seed}: the harness broke down (not shrunk)")
                     write_json(out, tally.document(seed_base))
                     continue
                 small = shrink(envs, schedule, failing, workdir, shrink_s, log)
-                write_json(out.parent / "failures" / f"seed-{seed}-shrunk.json", small)
+                write_json(failures / f"seed-{seed}-shrunk.json", small)
                 log(f"seed {seed} fails {sorted(failing)}; shrunk schedule "
                     f"({len(small['steps'])} steps):\n{json.dumps(small)}")
             write_json(out, tally.document(seed_base))
@@ -232,13 +236,16 @@ def run_parallel(
     """`jobs` worker processes, each with its own cloud, proxies and desks, share the runs;
     their lines are relayed as they come and their tallies merged into `out`."""
     started = time.monotonic()
+    jobs = max(1, min(jobs, runs))
     parts = [workdir / f"worker-{k}.json" for k in range(jobs)]
+    for part in parts:
+        part.unlink(missing_ok=True)  # a reused workdir must not lend an old tally
     workers = [
         subprocess.Popen(
             [sys.executable, "-m", "tests.faults", "--runs", str(runs), "--seed-base",
              str(seed_base), "--backend", backends, "--shrink-seconds", str(shrink_s),
              "--out", str(parts[k]), "--workdir", str(workdir / f"w{k}"),
-             "--worker", f"{k}/{jobs}"],
+             "--worker", f"{k}/{jobs}", "--failures-dir", str(out.parent / "failures")],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
         )
         for k in range(jobs)
@@ -269,7 +276,11 @@ def run_parallel(
     document = merge(documents)
     document["wall_seconds"] = round(time.monotonic() - started, 1)
     document["jobs"] = jobs
-    broken = [k for k, code in enumerate(codes) if code not in (0, 1) or not parts[k].exists()]
+    # A worker exits 0 once it ran all its seeds (failed runs are in its tally); anything
+    # else, or a tally short of its share, is a worker that broke down.
+    broken = [k for k, code in enumerate(codes)
+              if code != 0 or not parts[k].exists()
+              or json.loads(parts[k].read_text())["runs"] != len(range(k, runs, jobs))]
     if broken:
         document["failures"] += len(broken)
         document["broken_workers"] = broken

@@ -128,6 +128,9 @@ class Environment:
 
     def ensure_up(self) -> None:
         """Start the cloud if it is not running; a slow machine gets three tries."""
+        if self.zygote is not None and not self.zygote.alive():
+            self.zygote.close()
+            self.zygote = Zygote()  # the desk processes of the next run fork from a new one
         for attempt in range(3):
             if self.cloud.process is not None and self.cloud.process.poll() is None:
                 return

@@ -25,6 +25,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -107,6 +108,10 @@ def serve() -> None:
         os.kill(pid, signal.SIGKILL)
 
 
+#: The return code of a child whose zygote died before reporting its exit.
+LOST = -255
+
+
 class Child:
     """The part of `subprocess.Popen` the harness uses, for a child of the zygote."""
 
@@ -122,11 +127,21 @@ class Child:
         self._done.set()
 
     def poll(self) -> int | None:
+        if self.returncode is None and not self.zygote.alive():
+            # Nobody will report its exit any more: ask the system whether it still runs.
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                self._exited(LOST)
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
-        if not self._done.wait(timeout):
-            raise subprocess.TimeoutExpired(self.args, timeout or 0)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise subprocess.TimeoutExpired(self.args, timeout or 0)
+            self._done.wait(0.5 if left is None else min(left, 0.5))
         assert self.returncode is not None
         return self.returncode
 
@@ -173,7 +188,12 @@ class Zygote:
                     continue
             child._exited(message["code"])
 
+    def alive(self) -> bool:
+        return self.process.poll() is None and self._reader.is_alive()
+
     def spawn(self, args: Sequence[str], env: dict[str, str], log: Path) -> Child:
+        if not self.alive():
+            raise RuntimeError("the desk zygote has died")
         with self._lock:
             self._next += 1
             request_id = self._next
@@ -184,8 +204,12 @@ class Zygote:
         assert stdin is not None
         stdin.write(json.dumps(request).encode() + b"\n")
         stdin.flush()
-        if not started.wait(60):
-            raise RuntimeError("the desk zygote did not fork")
+        deadline = time.monotonic() + 60
+        while not started.wait(1):
+            if not self.alive():
+                raise RuntimeError("the desk zygote died before it forked")
+            if time.monotonic() > deadline:
+                raise RuntimeError("the desk zygote did not fork within 60 s")
         with self._lock:
             pid = self._pids.pop(request_id)
             del self._started[request_id]
