@@ -9,6 +9,7 @@ initials, with the common alternative readings of polyphonic surnames.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -52,8 +53,12 @@ def fold(text: str) -> str:
 
 @lru_cache(maxsize=65536)
 def _char_pinyin(char: str) -> str:
-    # Imported on the first Chinese name: loading pypinyin's dictionaries takes about
-    # 0.2 s, which a desk with only Latin names (or a short CLI call) need not pay.
+    # Imported on the first Chinese name, without the phrase dictionary: readings are
+    # looked up one character at a time, which only uses the character dictionary (the
+    # same readings for all 27,000 CJK characters, checked), and parsing the phrases
+    # (one json.loads holding the GIL) was most of an import of 0.25-2.4 s.
+    os.environ.setdefault("PYPINYIN_NO_PHRASES", "1")
+    os.environ.setdefault("PYPINYIN_NO_DICT_COPY", "1")
     from pypinyin import lazy_pinyin
 
     return str(lazy_pinyin(char)[0])
