@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Protocol
 
@@ -81,14 +82,23 @@ class FileStore:
             return None
 
     def save(self, token: str) -> None:
+        """Atomically, and safe when two processes of the desk refresh at once (the window
+        and `frontdesk sync`): each writes its own temporary file, the last rename wins.
+        A shared temporary name let one process rename the other's file away from under it
+        (found by the fault campaign: a live sync died of FileNotFoundError)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(token)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.path)
+        fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
+                                    dir=self.path.parent)  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(token)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(name, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(name)
+            raise
 
     def clear(self) -> None:
         with contextlib.suppress(FileNotFoundError):
