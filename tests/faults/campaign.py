@@ -189,6 +189,7 @@ def run_campaign(
                 f"{'ok' if result.ok else 'FAILED'} in {result.seconds:.1f} s, "
                 f"{result.commands} commands, faults {fault_kinds(schedule)}")
             if not result.ok:
+                write_json(out, tally.document(seed_base))  # counted before shrinking it
                 log(result.report.summary())
                 failing = set(result.report.failed) - {"harness"}
                 write_json(failures / f"seed-{seed}.json", schedule)
