@@ -98,11 +98,10 @@ class Accounts:
         cost a transaction each every time they are woken. Pushes and pulls read it fresh
         (a revoked desk is refused at once there)."""
         claims = self._claims(authorization, self.key)
-        if claims.device_id is None:
-            return Principal(claims, None)
-        seen = self._devices.get(claims.device_id)
-        if seen is not None and time.monotonic() - seen[0] < reuse_s:
-            return self._checked(claims, seen[1])
+        known = self._known(claims, reuse_s)
+        if known is not None:
+            return known
+        assert claims.device_id is not None
         with self.db.transaction(claims.tenant_id) as conn:
             device = TenantStore(conn, claims.tenant_id).device(claims.device_id)
         if device is not None:
@@ -114,7 +113,10 @@ class Accounts:
         cheap enough for the event loop, so a woken long-poll skips the thread pool."""
         if self._key is None:
             return None
-        claims = self._claims(authorization, self._key)
+        return self._known(self._claims(authorization, self._key), reuse_s)
+
+    def _known(self, claims: Claims, reuse_s: float) -> Principal | None:
+        """The caller without a database round trip, if its desk was read recently enough."""
         if claims.device_id is None:
             return Principal(claims, None)
         seen = self._devices.get(claims.device_id)
