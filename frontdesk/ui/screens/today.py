@@ -301,6 +301,10 @@ class TodayScreen(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.day: date = ctx.today()
+        # Whether the screen shows today whatever today is: until staff browse to another
+        # day it moves on at midnight, and to the location's date once the first sync
+        # has told the desk its time zone (before that "today" is the PC's UTC date).
+        self._following = True
         # The session the desk picked by itself (not staff): re-picked as data arrives, so
         # a desk whose first sync is still filling in opens on the class happening now.
         self._auto: str | None = None
@@ -341,11 +345,22 @@ class TodayScreen(QWidget):
     # -- days ----------------------------------------------------------------------------
     def go(self, step: int) -> None:
         self.day += timedelta(days=step)
+        self._following = self.day == self.ctx.today()
         self.refresh(select_now=False)
 
     def go_today(self) -> None:
         self.day = self.ctx.today()
+        self._following = True
         self.refresh()
+
+    def _caught_up(self) -> bool:
+        """Move a following screen to today's date; whether it moved."""
+        today = self.ctx.today()
+        if not self._following or self.day == today:
+            return False
+        self.day = today
+        self.refresh()
+        return True
 
     def partition(self) -> str:
         return schedule_partition(self.ctx.catalogue.location_id() or "", self.day)
@@ -418,6 +433,7 @@ class TodayScreen(QWidget):
             day = self.ctx.catalogue.local_day(session.start)
             if day != self.day:
                 self.day = day
+                self._following = day == self.ctx.today()
                 self.roster.session = session
                 self.refresh(select_now=False)
 
@@ -433,9 +449,11 @@ class TodayScreen(QWidget):
             self.session_chosen.emit(row.session)
 
     def _changed(self, changed: Changed) -> None:
+        if self._caught_up():
+            return
         if changed.touches_day(self.partition()) or changed.everything:
             self.refresh(select_now=False)
 
     def _tick(self) -> None:
-        if self.day == self.ctx.today():
+        if not self._caught_up() and self.day == self.ctx.today():
             self.refresh(select_now=False)
